@@ -1,0 +1,66 @@
+"""The app factory: `build_app(settings)` wires every dependency; nothing happens at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+
+from bot.context import Services
+from bot.domain.access import SlackDirectory
+from bot.handlers import register_all
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.slack import SlackWebDirectory, build_web_client
+from bot.tasks import BackgroundTasks
+from bot.web import build_asgi
+from store.db import Database
+
+
+@dataclass
+class PartnerBot:
+    """The built application: the Bolt app (None until Slack is configured) and the ASGI app."""
+
+    services: Services
+    bolt: AsyncApp | None
+    asgi: Starlette
+    web_client: AsyncWebClient
+
+    async def aclose(self) -> None:
+        """Finish background work and close the database pool."""
+        await self.services.tasks.drain()
+        await self.services.db.dispose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    directory: SlackDirectory | None = None,
+    process_before_response: bool = False,
+) -> PartnerBot:
+    """Build partnerbot from settings; tests pass their own database or directory."""
+    web_client = build_web_client(settings)
+    services = Services(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        directory=directory or SlackWebDirectory(web_client),
+        tasks=BackgroundTasks(),
+        metrics=Metrics(),
+    )
+    bolt = None
+    if settings.slack_configured:
+        secret = settings.slack_signing_secret
+        bolt = AsyncApp(
+            client=web_client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            # The HTTP endpoint verifies signatures before parsing; Socket Mode needs none.
+            request_verification_enabled=False,
+            process_before_response=process_before_response,
+        )
+        register_all(bolt, services)
+    return PartnerBot(
+        services=services, bolt=bolt, asgi=build_asgi(services, bolt), web_client=web_client
+    )

@@ -1,0 +1,297 @@
+"""The `partnerbot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from bot.domain import audit, partner_import, people
+from bot.errors import UserFacingError
+from bot.logs import configure_logging
+from bot.settings import ConfigError, Settings, load_settings
+from store.db import Database
+from store.migrate import upgrade, upgrade_sync
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="partnerbot: partner deal registration and collaboration, in Slack and email.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+partners_app = typer.Typer(help="Partner companies.", no_args_is_help=True)
+users_app = typer.Typer(help="People who may use partnerbot.", no_args_is_help=True)
+deals_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (partners_app, "partners"),
+    (users_app, "users"),
+    (deals_app, "deals"),
+    (audit_app, "audit"),
+):
+    app.add_typer(sub, name=name)
+
+err = Console(stderr=True)
+out = Console()
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]partnerbot: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _cli_actor() -> audit.Actor:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return audit.Actor.system(f"cli:{user}")
+
+
+def _in_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in one transaction against an up-to-date schema."""
+
+    async def run() -> T:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except UserFacingError as exc:
+        err.print(f"[red]{exc.message}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=str, indent=2) + "\n")
+
+
+# --- serve / worker / db ----------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT, else 3000).")] = None,
+) -> None:
+    """Serve Slack over HTTP (or Socket Mode when an app token is set), /healthz and /metrics."""
+    from bot.server import run_server
+
+    settings = _settings()
+    upgrade_sync(settings.database_url)
+    chosen_port = port if port is not None else int(os.environ.get("PORT", "3000"))
+    asyncio.run(run_server(settings, host=host, port=chosen_port))
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker: mail loop, outbox delivery and scheduler. Stops on SIGTERM."""
+    from bot.app import build_app
+    from bot.worker import Worker
+
+    settings = _settings()
+    upgrade_sync(settings.database_url)
+
+    async def run() -> None:
+        bot = build_app(settings)
+        runner = Worker(bot.services)
+        runner.install_signal_handlers()
+        await runner.run()
+
+    asyncio.run(run())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    settings = _settings()
+    upgrade_sync(settings.database_url)
+    out.print("Database is up to date.")
+
+
+# --- partners / users ---------------------------------------------------------------------
+
+
+@partners_app.command("import")
+def partners_import(
+    file: Annotated[Path, typer.Argument(help="CSV or YAML: " + ",".join(partner_import.FIELDS))],
+) -> None:
+    """Import partner companies and their people; all or nothing, and safe to re-run."""
+    settings = _settings()
+    source = str(file)
+    try:
+        rows = partner_import.read_rows(file)
+        specs, persons = partner_import.validate(source, rows)
+    except partner_import.PartnerImportError as exc:
+        err.print(exc.message, highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"Importing {file.name}", total=len(persons))
+
+        async def work(session: Any) -> partner_import.ImportReport:
+            return await partner_import.import_partners(
+                session,
+                source,
+                specs,
+                persons,
+                actor=_cli_actor(),
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+
+        report = _in_session(settings, work)
+    out.print(
+        f"Imported {source}: {report.partners_created} partner(s) created, "
+        f"{report.partners_updated} updated; {report.people_created} people created, "
+        f"{report.people_updated} updated, {report.unchanged} unchanged."
+    )
+    if report.still_revoked:
+        out.print(
+            "Left revoked (use `partnerbot users add` to restore): "
+            + ", ".join(report.still_revoked)
+        )
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Option(help="Full name.")],
+    email: Annotated[str, typer.Option(help="Email address (their identity).")],
+    role: Annotated[str, typer.Option(help="partner, manager or admin.")],
+    partner: Annotated[str | None, typer.Option(help="Partner company (partner users).")] = None,
+    slack_user_id: Annotated[
+        str | None, typer.Option(help="Slack user id, e.g. U012ABCDEF.")
+    ] = None,
+) -> None:
+    """Add a person (or update and restore the one with this email)."""
+    settings = _settings()
+
+    async def work(session: Any) -> str:
+        person = await people.add_person(
+            session,
+            actor=_cli_actor(),
+            name=name,
+            email=email,
+            role=role,
+            partner_name=partner,
+            slack_user_id=slack_user_id,
+        )
+        return f"{person.email} is a {person.role}" + (f" at {partner}" if partner else "") + "."
+
+    out.print(_in_session(settings, work))
+
+
+@users_app.command("revoke")
+def users_revoke(email: Annotated[str, typer.Argument(help="The person's email address.")]) -> None:
+    """Revoke a person's access; it takes effect on their very next request."""
+    settings = _settings()
+
+    async def work(session: Any) -> str:
+        person = await people.revoke_person(session, actor=_cli_actor(), email=email)
+        return f"Revoked {person.email}."
+
+    out.print(_in_session(settings, work))
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOption = False) -> None:
+    """List everybody, with role, partner company and whether they are revoked."""
+    settings = _settings()
+
+    async def work(session: Any) -> list[people.PersonRow]:
+        return await people.list_people(session)
+
+    rows = _in_session(settings, work)
+    if as_json:
+        _print_json([asdict(row) for row in rows])
+        return
+    table = Table("email", "name", "role", "partner", "slack", "revoked")
+    for row in rows:
+        revoked = row.revoked_at.strftime("%Y-%m-%d") if row.revoked_at else ""
+        table.add_row(
+            row.email, row.name, row.role, row.partner or "", row.slack_user_id or "", revoked
+        )
+    out.print(table)
+
+
+# --- deals / audit --------------------------------------------------------------------------
+
+
+@deals_app.command("list")
+def deals_list(as_json: JsonOption = False) -> None:
+    """List deal registrations, newest first."""
+    from bot.domain.deals import visible_deals
+    from store.models import Person, Role
+
+    settings = _settings()
+    admin_view = Person(name="cli", email="cli@localhost", role=Role.ADMIN)
+
+    async def work(session: Any) -> list[Any]:
+        page = await visible_deals(session, admin_view, limit=10_000)
+        return page.deals
+
+    deals = _in_session(settings, work)
+    if as_json:
+        _print_json([asdict(deal) | {"next_step": deal.next_step} for deal in deals])
+        return
+    table = Table("id", "customer", "partner", "status", "protected until")
+    for deal in deals:
+        expiry = (
+            deal.protection_expires_at.strftime("%Y-%m-%d") if deal.protection_expires_at else ""
+        )
+        table.add_row(str(deal.id), deal.customer, deal.partner or "", deal.status, expiry)
+    out.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOption = False) -> None:
+    """Check the audit log's hash chain; exit 1 if any event was edited, inserted or deleted."""
+    settings = _settings()
+    report = _in_session(settings, audit.verify)
+    if as_json:
+        _print_json({"ok": report.ok, "checked": report.checked, "problems": report.problems})
+    elif report.ok:
+        out.print(f"Audit log intact: {report.checked} event(s) verified.")
+    else:
+        err.print(f"[red]Audit log tampered with ({len(report.problems)} problem(s)):[/red]")
+        for problem in report.problems:
+            err.print(f"  {problem}", highlight=False, markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,22 @@
+"""The dependencies every transport hands to the domain services, built once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.access import SlackDirectory
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.tasks import BackgroundTasks
+from store.db import Database
+
+
+@dataclass
+class Services:
+    """Everything a handler may use; nothing here is created at import time."""
+
+    settings: Settings
+    db: Database
+    directory: SlackDirectory
+    tasks: BackgroundTasks
+    metrics: Metrics

@@ -1,0 +1,1 @@
+"""Domain services: transport-free rules that Slack handlers, mail and the scheduler all call."""

@@ -1,0 +1,177 @@
+"""Identity and access: who is behind a request, and may they do this? Checked every time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import audit
+from bot.errors import AccessDenied
+from store.models import Channel, Partner, PartnerDomain, Person, Role
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+HOW_TO_GET_ACCESS = (
+    "Ask your channel manager to add you to the partner program"
+    " (or, if you work for the vendor, ask a partnerbot admin)."
+)
+
+
+class UnknownPerson(AccessDenied):
+    """Nobody in the program matches this Slack user or email."""
+
+    def __init__(self) -> None:
+        super().__init__(f"partnerbot doesn't know you yet. {HOW_TO_GET_ACCESS}")
+
+
+class RevokedPerson(AccessDenied):
+    """The person (or their whole partner company) has been revoked."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your access to partnerbot has been revoked. If you think this is a mistake,"
+            " contact your channel manager."
+        )
+
+
+class MissingRole(AccessDenied):
+    """The person is known but their role does not allow the action."""
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    """What Slack's directory says about a user (users.info)."""
+
+    user_id: str
+    team_id: str | None
+    name: str
+    email: str | None
+    deleted: bool = False
+    is_bot: bool = False
+
+
+class SlackDirectory(Protocol):
+    """Looks up a Slack user's profile; None when Slack does not know the user."""
+
+    async def profile(self, user_id: str) -> SlackProfile | None:
+        """Return the user's profile."""
+        ...
+
+
+def require_role(person: Person, *roles: Role) -> None:
+    """Raise MissingRole unless the person holds one of `roles`."""
+    if person.role not in roles:
+        wanted = " or ".join(str(role) for role in roles)
+        raise MissingRole(f"Only a {wanted} can do that.")
+
+
+async def _check_active(session: AsyncSession, person: Person) -> Person:
+    if person.revoked_at is not None:
+        raise RevokedPerson()
+    if person.partner_id is not None:
+        partner = await session.get(Partner, person.partner_id)
+        if partner is None or not partner.active:
+            raise RevokedPerson()
+    return person
+
+
+async def _find_by_slack_id(
+    session: AsyncSession, user_id: str, team_id: str | None
+) -> Person | None:
+    # Slack user ids are unique across workspaces (Slack Connect users keep theirs), so the
+    # id alone identifies a person; the team id only settles the case of a duplicate.
+    people = (await session.exec(select(Person).where(Person.slack_user_id == user_id))).all()
+    if len(people) == 1:
+        return people[0]
+    return next((p for p in people if p.slack_team_id == team_id), None)
+
+
+async def find_by_email(session: AsyncSession, email: str) -> Person | None:
+    """Return the person whose primary email address this is, if any."""
+    email = email.strip().lower()
+    return (await session.exec(select(Person).where(Person.email == email))).first()
+
+
+async def partner_for_email_domain(session: AsyncSession, email: str) -> Partner | None:
+    """Return the active partner company that owns this email address's domain."""
+    domain = email.rsplit("@", 1)[-1].strip().lower()
+    row = await session.get(PartnerDomain, domain)
+    if row is None:
+        return None
+    partner = await session.get(Partner, row.partner_id)
+    return partner if partner is not None and partner.active else None
+
+
+async def _link_or_provision(
+    session: AsyncSession, profile: SlackProfile, team_id: str | None
+) -> Person:
+    if profile.deleted or profile.is_bot or not profile.email:
+        raise UnknownPerson()
+    person = await find_by_email(session, profile.email)
+    if person is not None:
+        if person.slack_user_id not in (None, profile.user_id):
+            # The address already belongs to another Slack account: never re-point it.
+            log.warning("slack user %s claims an email linked to another account", profile.user_id)
+            raise UnknownPerson()
+        await _check_active(session, person)
+        before = {"slack_user_id": person.slack_user_id, "slack_team_id": person.slack_team_id}
+        person.slack_user_id, person.slack_team_id = profile.user_id, team_id
+        person.updated_at = utcnow()
+        session.add(person)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=audit.Actor.person(person),
+            channel=Channel.SLACK,
+            action="person.slack_linked",
+            subject_type="person",
+            subject_id=person.id,
+            before=before,
+            after={"slack_user_id": profile.user_id, "slack_team_id": team_id},
+        )
+        return person
+    partner = await partner_for_email_domain(session, profile.email)
+    if partner is None:
+        raise UnknownPerson()
+    person = Person(
+        name=profile.name or profile.email,
+        email=profile.email.lower(),
+        role=Role.PARTNER,
+        partner_id=partner.id,
+        slack_user_id=profile.user_id,
+        slack_team_id=team_id,
+    )
+    session.add(person)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=audit.Actor.person(person),
+        channel=Channel.SLACK,
+        action="person.provisioned_from_domain",
+        subject_type="person",
+        subject_id=person.id,
+        after={"email": person.email, "partner": partner.name, "role": person.role},
+    )
+    return person
+
+
+async def identify_slack_user(
+    session: AsyncSession, directory: SlackDirectory, *, user_id: str, team_id: str | None
+) -> Person:
+    """Return the active person behind a Slack user, or raise AccessDenied.
+
+    Unknown users are looked up in Slack's directory and matched by email to a known
+    person, or to a partner company by email domain (which adds them as a partner user).
+    """
+    person = await _find_by_slack_id(session, user_id, team_id)
+    if person is not None:
+        return await _check_active(session, person)
+    profile = await directory.profile(user_id)
+    if profile is None:
+        raise UnknownPerson()
+    return await _link_or_provision(session, profile, profile.team_id or team_id)

@@ -1,0 +1,92 @@
+"""Deal registrations as people may see them: partners their own company's, safe fields only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import AccessDenied
+from store.models import DealRegistration, DealStatus, Partner, Person, Role
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class DealSummary:
+    """The partner-safe view of a registration: no pricing, notes or other partners' data."""
+
+    id: int
+    customer: str
+    status: str
+    protection_expires_at: datetime | None
+    sla_due_at: datetime | None
+    partner: str | None  # shown to managers only
+
+    @property
+    def next_step(self) -> str:
+        """What happens next, in a few words."""
+        if self.status == DealStatus.PENDING:
+            return "Waiting for a channel manager's decision"
+        if self.status == DealStatus.INFO_REQUESTED:
+            return "A channel manager asked a question: answer it"
+        if self.status == DealStatus.APPROVED:
+            return "Protected: keep the deal moving"
+        if self.status == DealStatus.EXPIRED:
+            return "Protection expired: the customer is open again"
+        return "No further action"
+
+
+@dataclass(frozen=True)
+class DealPage:
+    """One page of registrations and where it sits in the whole list."""
+
+    deals: list[DealSummary]
+    offset: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        """True when a later page exists."""
+        return self.offset + len(self.deals) < self.total
+
+
+async def visible_deals(
+    session: AsyncSession, person: Person, *, offset: int = 0, limit: int = PAGE_SIZE
+) -> DealPage:
+    """The registrations this person may see, newest first: a partner sees their company's."""
+    query = select(DealRegistration, Partner.name).join(
+        Partner, col(DealRegistration.partner_id) == col(Partner.id)
+    )
+    count = select(func.count()).select_from(DealRegistration)
+    if person.role == Role.PARTNER:
+        if person.partner_id is None:
+            raise AccessDenied("Your account is not linked to a partner company.")
+        query = query.where(DealRegistration.partner_id == person.partner_id)
+        count = count.where(DealRegistration.partner_id == person.partner_id)
+    total = (await session.exec(count)).one()
+    rows = (
+        await session.exec(
+            query.order_by(
+                col(DealRegistration.submitted_at).desc(), col(DealRegistration.id).desc()
+            )
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+    ).all()
+    show_partner = person.role != Role.PARTNER
+    deals = [
+        DealSummary(
+            id=deal.id or 0,
+            customer=deal.customer_company,
+            status=deal.status,
+            protection_expires_at=deal.protection_expires_at,
+            sla_due_at=deal.sla_due_at,
+            partner=partner_name if show_partner else None,
+        )
+        for deal, partner_name in rows
+    ]
+    return DealPage(deals=deals, offset=max(offset, 0), total=total)

@@ -1,0 +1,16 @@
+"""Slack listeners: parse the payload, call a domain service, render the answer. No rules here."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.context import Services
+from bot.handlers import deals, errors, home, middleware
+
+
+def register_all(app: AsyncApp, services: Services) -> None:
+    """Attach every middleware and listener to the Bolt app."""
+    middleware.register(app, services)
+    errors.register(app)
+    deals.register(app, services)
+    home.register(app, services)

@@ -1,0 +1,46 @@
+"""`/deals` and its Previous/Next buttons."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks
+from bot.context import Services
+from bot.domain.deals import visible_deals
+from bot.ids import ActionId, SlashCommand
+from store.models import Person, Role
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach the `/deals` listeners."""
+
+    async def page_blocks(person: Person, offset: int) -> list[Any]:
+        async with services.db.session() as session:
+            page = await visible_deals(session, person, offset=offset)
+        return blocks.deal_list_blocks(page, for_partner=person.role == Role.PARTNER)
+
+    @app.command(SlashCommand.DEALS)
+    async def list_deals(ack: AsyncAck, context: dict[str, Any]) -> None:
+        person: Person = context["person"]
+        await ack(
+            response_type="ephemeral",
+            blocks=await page_blocks(person, 0),
+            text="Deal registrations",
+        )
+
+    @app.action(re.compile(f"^{ActionId.DEALS_PAGE}:"))
+    async def turn_page(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        person: Person = context["person"]
+        value = str(body["actions"][0].get("value") or "0")
+        offset = int(value) if value.isdigit() else 0
+        await respond(
+            replace_original=True,
+            blocks=await page_blocks(person, offset),
+            text="Deal registrations",
+        )

@@ -1,0 +1,136 @@
+"""What runs before every listener: metrics, Slack retry de-duplication, identity and access."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import IntegrityError
+
+from bot import blocks
+from bot.context import Services
+from bot.domain.access import identify_slack_user
+from bot.errors import AccessDenied
+from store.models import SlackReceipt
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[], Awaitable[BoltResponse]]
+
+
+def listener_name(body: dict[str, Any]) -> str:
+    """A low-cardinality name for the listener a payload is meant for (a metrics label)."""
+    if "command" in body:
+        return f"command:{body['command']}"
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        return f"action:{str(actions[0].get('action_id', '?')).split(':')[0]}"
+    if kind in ("view_submission", "view_closed"):
+        return f"view:{(body.get('view') or {}).get('callback_id', '?')}"
+    if kind == "event_callback":
+        return f"event:{(body.get('event') or {}).get('type', '?')}"
+    if kind in ("shortcut", "message_action"):
+        return f"shortcut:{body.get('callback_id', '?')}"
+    return str(kind or "unknown")
+
+
+def slack_user(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The (user id, team id) of the person behind a payload, if it has one."""
+    if "command" in body:
+        return body.get("user_id"), body.get("team_id")
+    user = body.get("user")
+    if isinstance(user, dict):
+        team = user.get("team_id") or (body.get("team") or {}).get("id")
+        return user.get("id"), team
+    event = body.get("event")
+    if isinstance(event, dict) and isinstance(event.get("user"), str):
+        return event["user"], body.get("team_id")
+    return None, None
+
+
+def _refusal(
+    body: dict[str, Any], message: str, services: Services, context: AsyncBoltContext
+) -> BoltResponse:
+    """Answer a refused request in the way its kind of payload allows."""
+    if "command" in body:
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
+    kind = body.get("type")
+    if kind == "view_submission":
+        return BoltResponse(
+            status=200,
+            body={"response_action": "update", "view": blocks.notice_modal("No access", message)},
+        )
+    if kind == "block_actions" and context.respond is not None:
+        respond = context.respond
+        services.tasks.spawn(
+            respond(text=message, response_type="ephemeral", replace_original=False),
+            name="refusal-respond",
+        )
+    elif (
+        context.client is not None
+        and context.user_id is not None
+        and (kind == "block_actions" or (body.get("event") or {}).get("type") == "app_home_opened")
+    ):
+        client, user_id = context.client, context.user_id
+        services.tasks.spawn(
+            client.views_publish(user_id=user_id, view=blocks.no_access_home(message)),
+            name="refusal-home",
+        )
+    return BoltResponse(status=200, body="")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Install the middlewares, in order: metrics, retry de-duplication, identity."""
+
+    @app.middleware
+    async def measure(body: dict[str, Any], next: Next) -> BoltResponse:
+        name, started = listener_name(body), time.perf_counter()
+        outcome = "error"
+        try:
+            response = await next()
+            outcome = str(response.status) if response is not None else "none"
+            return response
+        finally:
+            services.metrics.slack_requests.labels(name, outcome).inc()
+            services.metrics.slack_ack_seconds.labels(name).observe(time.perf_counter() - started)
+
+    @app.middleware
+    async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not event_id:
+            return await next()
+        try:
+            async with services.db.session() as session:
+                session.add(SlackReceipt(event_id=str(event_id)))
+        except IntegrityError:
+            log.info("slack event %s was already handled; ignoring the retry", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    @app.middleware
+    async def identify(
+        req: AsyncBoltRequest, body: dict[str, Any], context: AsyncBoltContext, next: Next
+    ) -> BoltResponse:
+        user_id, team_id = slack_user(body)
+        if user_id is None:
+            return await next()
+        try:
+            async with services.db.session() as session:
+                context["person"] = await identify_slack_user(
+                    session, services.directory, user_id=user_id, team_id=team_id
+                )
+        except AccessDenied as refused:
+            log.warning(
+                "refused slack user %s (%s): %s",
+                user_id,
+                listener_name(body),
+                type(refused).__name__,
+            )
+            return _refusal(body, refused.message, services, context)
+        return await next()

@@ -1,0 +1,1 @@
+"""Email: outbound SMTP, inbound IMAP/pipe pipeline, reply parsing and sender authentication."""

@@ -1,0 +1,1 @@
+"""Time-driven jobs: each an idempotent function of (now, store)."""

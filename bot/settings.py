@@ -1,0 +1,100 @@
+"""Configuration: `PARTNERBOT_` environment variables (and a `.env` file), validated at start-up."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "PARTNERBOT_"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names each offending variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting partnerbot reads. Build with `load_settings()` to get readable errors."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///./partnerbot.db"
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    deal_desk_channel: str | None = None
+
+    crm: Literal["local", "hubspot", "salesforce"] = "local"
+
+    imap_host: str | None = None
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str | None = None
+    reply_domain: str | None = None
+    secret_key: SecretStr | None = None
+
+    protection_days: int = Field(90, ge=60, le=90)
+    approval_sla_hours: int = Field(48, ge=1, le=24 * 14)
+    expiry_reminder_days: int = Field(7, ge=1, le=60)
+    products: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("products", mode="before")
+    @classmethod
+    def _split_products(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def slack_configured(self) -> bool:
+        """True when the bot can talk to Slack (over HTTP or Socket Mode)."""
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    def missing_slack_settings(self) -> list[str]:
+        """Name the variables that must still be set for Slack to work."""
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append(ENV_PREFIX + "SLACK_BOT_TOKEN")
+        if self.slack_signing_secret is None and self.slack_app_token is None:
+            missing.append(
+                f"{ENV_PREFIX}SLACK_SIGNING_SECRET (HTTP) "
+                f"or {ENV_PREFIX}SLACK_APP_TOKEN (Socket Mode)"
+            )
+        return missing
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; raise ConfigError naming every bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            given = error.get("input")
+            secret = any(word in field for word in ("password", "token", "secret"))
+            shown = "" if secret or isinstance(given, dict) else f" (got {given!r})"
+            lines.append(f"  {ENV_PREFIX}{field.upper()}: {error['msg']}{shown}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

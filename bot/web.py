@@ -1,0 +1,126 @@
+"""The ASGI app: `POST /slack/events`, `GET /healthz`, `GET /metrics`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot import __version__
+from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _timed(services: Services, route: str, endpoint: Endpoint) -> Endpoint:
+    async def timed(request: Request) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await endpoint(request)
+            status = response.status_code
+            return response
+        finally:
+            services.metrics.http_requests.labels(route, str(status)).inc()
+            services.metrics.http_seconds.labels(route).observe(time.perf_counter() - started)
+
+    return timed
+
+
+def _slack_endpoint(services: Services, bolt: AsyncApp | None) -> Endpoint:
+    settings = services.settings
+    secret = settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+
+    async def slack_events(request: Request) -> Response:
+        if bolt is None or verifier is None:
+            missing = settings.missing_slack_settings() or ["PARTNERBOT_SLACK_SIGNING_SECRET"]
+            return JSONResponse({"error": "slack_not_configured", "set": missing}, status_code=503)
+        raw = await request.body()
+        if not verifier.is_valid(
+            body=raw,
+            timestamp=request.headers.get("x-slack-request-timestamp", ""),
+            signature=request.headers.get("x-slack-signature", ""),
+        ):
+            log.warning("rejected a Slack request with a bad or stale signature")
+            return JSONResponse({"error": "invalid_signature"}, status_code=401)
+        try:
+            bolt_request = to_async_bolt_request(request, raw)
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+            log.warning(
+                "rejected a signed Slack request with a malformed body: %s", type(exc).__name__
+            )
+            return JSONResponse({"error": "malformed_payload"}, status_code=400)
+        if not isinstance(bolt_request.body, dict) or not bolt_request.body:
+            log.warning("rejected a signed Slack request whose payload is not an object")
+            return JSONResponse({"error": "malformed_payload"}, status_code=400)
+        return to_starlette_response(await bolt.async_dispatch(bolt_request))
+
+    return slack_events
+
+
+def _health_endpoint(services: Services) -> Endpoint:
+    async def healthz(request: Request) -> Response:
+        body: dict[str, object] = {
+            "version": __version__,
+            "slack": services.settings.slack_configured,
+        }
+        try:
+            await services.db.ping()
+        except Exception as exc:  # any failure means unhealthy; say which kind
+            log.error("health check: database unreachable: %s", type(exc).__name__)
+            body.update(status="unhealthy", database=f"error: {type(exc).__name__}")
+            return JSONResponse(body, status_code=503)
+        body.update(status="ok", database="ok")
+        return JSONResponse(body)
+
+    return healthz
+
+
+def _metrics_endpoint(services: Services) -> Endpoint:
+    async def metrics(request: Request) -> Response:
+        return Response(services.metrics.render(), media_type=services.metrics.content_type)
+
+    return metrics
+
+
+def build_asgi(services: Services, bolt: AsyncApp | None) -> Starlette:
+    """The Starlette app serving Slack, health and metrics."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.tasks.drain()
+        await services.db.dispose()
+
+    def route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
+        return Route(path, _timed(services, path, endpoint), methods=methods)
+
+    routes = [
+        route("/slack/events", _slack_endpoint(services, bolt), ["POST"]),
+        route("/healthz", _health_endpoint(services), ["GET"]),
+        route("/metrics", _metrics_endpoint(services), ["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def describe_setup(services: Services) -> str:
+    """A one-paragraph log message saying what still needs configuring."""
+    missing = services.settings.missing_slack_settings()
+    if not missing:
+        return "Slack is configured."
+    return "Slack is not configured; serving /healthz and /metrics only. Set: " + json.dumps(
+        missing
+    )

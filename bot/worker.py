@@ -1,0 +1,62 @@
+"""`partnerbot worker`: the process that runs the mail loop, outbox delivery and scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+# A loop runs until `stop` is set, then returns; the worker supervises each one.
+Loop = Callable[[Services, asyncio.Event], Awaitable[None]]
+
+
+class Worker:
+    """Runs its loops side by side until SIGTERM or SIGINT, then stops them cleanly."""
+
+    def __init__(self, services: Services, loops: Sequence[tuple[str, Loop]] = ()) -> None:
+        self.services = services
+        self.loops = list(loops)
+        self.stop = asyncio.Event()
+
+    def install_signal_handlers(self) -> None:
+        """Turn SIGTERM/SIGINT into a graceful stop."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def _on_signal(self, signum: int) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        self.stop.set()
+
+    async def _supervise(self, name: str, loop: Loop) -> None:
+        while not self.stop.is_set():
+            try:
+                await loop(self.services, self.stop)
+                return
+            except Exception:
+                log.exception("worker loop %s crashed; restarting in 5 s", name)
+                try:
+                    await asyncio.wait_for(self.stop.wait(), timeout=5)
+                except TimeoutError:
+                    continue
+
+    async def run(self) -> None:
+        """Run until stopped; every loop gets the chance to finish its current item."""
+        names = ", ".join(name for name, _ in self.loops) or "none yet"
+        log.info("worker started (loops: %s)", names)
+        tasks = [
+            asyncio.create_task(self._supervise(name, loop), name=name) for name, loop in self.loops
+        ]
+        await self.stop.wait()
+        _done, pending = await asyncio.wait(tasks, timeout=30) if tasks else (set(), set())
+        for task in pending:
+            log.warning("worker loop %s did not stop in 30 s; cancelling it", task.get_name())
+            task.cancel()
+        await self.services.tasks.drain()
+        await self.services.db.dispose()
+        log.info("worker stopped")

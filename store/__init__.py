@@ -1,0 +1,1 @@
+"""The store: SQLModel tables, async sessions and Alembic migrations (SQLite or PostgreSQL)."""

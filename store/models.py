@@ -1,0 +1,440 @@
+"""Every table of partnerbot's domain.
+
+The schema covers the whole product described in DESIGN.md, so later work adds behaviour
+rather than tables. Enumerations are stored as short strings (portable across SQLite and
+PostgreSQL, and easy to extend in a migration); every datetime is aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UtcDateTime, utcnow
+
+
+class PartnerType(StrEnum):
+    RESELLER = "reseller"
+    REFERRAL = "referral"
+    DISTRIBUTOR = "distributor"
+    IMPLEMENTATION = "implementation"
+
+
+class Role(StrEnum):
+    PARTNER = "partner"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class DealStatus(StrEnum):
+    PENDING = "pending"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class Motion(StrEnum):
+    RESALE = "resale"
+    REFERRAL = "referral"
+    CO_SELL = "co-sell"
+
+
+class Channel(StrEnum):
+    """The transport through which something happened."""
+
+    SLACK = "slack"
+    EMAIL = "email"
+    SCHEDULER = "scheduler"
+    CLI = "cli"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- Program: partners, people, tiers -------------------------------------------------
+
+
+class Partner(SQLModel, table=True):
+    """A partner company in the program."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(200), unique=True)
+    type: str = Field(sa_type=String(20))  # PartnerType
+    tier: str = Field(default="", sa_type=String(50))
+    region: str = Field(default="", sa_type=String(50))
+    active: bool = True
+    # No foreign key: person already references partner, and a cycle cannot be created
+    # in one pass on SQLite. The service layer keeps it pointing at a manager.
+    channel_manager_id: int | None = None
+    crm_company_id: str | None = Field(default=None, sa_type=String(64))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class PartnerDomain(SQLModel, table=True):
+    """An email domain owned by a partner company (one partner per domain)."""
+
+    __tablename__ = "partner_domain"
+
+    domain: str = Field(primary_key=True, sa_type=String(253))
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+
+
+class Person(SQLModel, table=True):
+    """Anyone who may talk to the bot: a partner user, a channel manager or an admin."""
+
+    __table_args__ = (
+        UniqueConstraint("slack_team_id", "slack_user_id", name="uq_person_slack"),
+        Index("ix_person_slack_user_id", "slack_user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(200))
+    email: str = Field(sa_type=String(320), unique=True)  # stored lowercase
+    role: str = Field(sa_type=String(16))  # Role
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    slack_user_id: str | None = Field(default=None, sa_type=String(32))
+    slack_team_id: str | None = Field(default=None, sa_type=String(32))
+    email_aliases: list[str] = Field(default_factory=list, sa_type=JSON)
+    email_bouncing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Tier(SQLModel, table=True):
+    """Per-tier program settings that override the global defaults."""
+
+    name: str = Field(primary_key=True, sa_type=String(50))
+    protection_days: int | None = None
+    max_extensions: int | None = None
+    certification_required: bool = False
+
+
+# --- Deal registration -----------------------------------------------------------------
+
+
+class DealRegistration(SQLModel, table=True):
+    """A partner's claim on a customer opportunity, from submission to expiry."""
+
+    __tablename__ = "deal_registration"
+    __table_args__ = (
+        Index("ix_deal_domain_status", "normalized_domain", "status"),
+        Index("ix_deal_partner_status", "partner_id", "status"),
+        Index("ix_deal_status_sla", "status", "sla_due_at"),
+        Index("ix_deal_protection_expiry", "protection_expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id")
+    registered_by_id: int = Field(foreign_key="person.id")
+    customer_company: str = Field(sa_type=String(200))
+    customer_domain: str = Field(sa_type=String(253))  # as entered
+    normalized_domain: str = Field(sa_type=String(253))
+    normalized_company: str = Field(sa_type=String(200), index=True)
+    contact_name: str = Field(sa_type=String(200))
+    contact_email: str = Field(sa_type=String(320))
+    estimated_value: Decimal = Field(max_digits=16, decimal_places=2)
+    currency: str = Field(sa_type=String(3))
+    expected_close_date: date
+    products: list[str] = Field(default_factory=list, sa_type=JSON)
+    motion: str = Field(sa_type=String(16))  # Motion
+    notes: str = Field(default="", sa_type=Text)
+    status: str = Field(default=DealStatus.PENDING, sa_type=String(20))
+    conflict_verdict: str | None = Field(default=None, sa_type=String(20))
+    conflict_rule: str | None = Field(default=None, sa_type=String(64))
+    conflict_details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    submitted_at: datetime = _created()
+    sla_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    decline_reason: str | None = Field(default=None, sa_type=Text)
+    protection_started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    protection_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    extension_count: int = 0
+    last_activity_at: datetime = _created()
+    crm_deal_id: str | None = Field(default=None, sa_type=String(64))
+    crm_company_id: str | None = Field(default=None, sa_type=String(64))
+    slack_card_channel: str | None = Field(default=None, sa_type=String(32))
+    slack_card_ts: str | None = Field(default=None, sa_type=String(32))
+    # Makes a retried submission (same Slack view, same content) a no-op.
+    idempotency_key: str = Field(sa_type=String(128), unique=True)
+
+
+class DealExtension(SQLModel, table=True):
+    """A partner's request to extend a registration's protection window."""
+
+    __tablename__ = "deal_extension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal_registration.id", index=True)
+    requested_by_id: int = Field(foreign_key="person.id")
+    days: int
+    status: str = Field(default="pending", sa_type=String(16))  # pending|approved|declined
+    requested_at: datetime = _created()
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    reason: str | None = Field(default=None, sa_type=Text)
+
+
+class DealMessage(SQLModel, table=True):
+    """A question, answer or comment in a registration's history."""
+
+    __tablename__ = "deal_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal_registration.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    kind: str = Field(sa_type=String(16))  # question|answer|comment
+    text: str = Field(sa_type=Text)
+    channel: str = Field(sa_type=String(16))  # Channel
+    created_at: datetime = _created()
+
+
+class CrmAccount(SQLModel, table=True):
+    """A local mirror of a CRM account/company, read by the conflict checks."""
+
+    __tablename__ = "crm_account"
+    __table_args__ = (UniqueConstraint("crm", "crm_id", name="uq_crm_account"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crm: str = Field(sa_type=String(16))  # local|hubspot|salesforce
+    crm_id: str = Field(sa_type=String(64))
+    domain: str = Field(sa_type=String(253), index=True)
+    name: str = Field(sa_type=String(200))
+    normalized_name: str = Field(sa_type=String(200), index=True)
+    owner_kind: str = Field(sa_type=String(16))  # direct|partner|none
+    incumbent_partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    modified_at: datetime = Field(sa_type=UtcDateTime)
+    synced_at: datetime = _created()
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where an incremental sync (such as the CRM account mirror) left off."""
+
+    __tablename__ = "sync_cursor"
+
+    name: str = Field(primary_key=True, sa_type=String(64))
+    cursor: str = Field(sa_type=String(200))
+    updated_at: datetime = _created()
+
+
+# --- Announcements ---------------------------------------------------------------------
+
+
+class Announcement(SQLModel, table=True):
+    """A message to a targeted set of partners."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=String(150))
+    body: str = Field(sa_type=Text)
+    partner_types: list[str] = Field(default_factory=list, sa_type=JSON)
+    tiers: list[str] = Field(default_factory=list, sa_type=JSON)
+    regions: list[str] = Field(default_factory=list, sa_type=JSON)
+    via: list[str] = Field(default_factory=list, sa_type=JSON)  # slack, email
+    ack_required: bool = False
+    deadline: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    published_by_id: int = Field(foreign_key="person.id")
+    published_at: datetime = _created()
+
+
+class AnnouncementDelivery(SQLModel, table=True):
+    """One announcement sent to one person through one channel."""
+
+    __tablename__ = "announcement_delivery"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "person_id", "channel", name="uq_delivery"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(sa_type=String(16))
+    status: str = Field(default="pending", sa_type=String(16))  # pending|sent|failed
+    slack_channel: str | None = Field(default=None, sa_type=String(32))
+    slack_ts: str | None = Field(default=None, sa_type=String(32))
+    email_message_id: str | None = Field(default=None, sa_type=String(255))
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Acknowledgement(SQLModel, table=True):
+    """A person's acknowledgement of an announcement (button or email reply)."""
+
+    __table_args__ = (UniqueConstraint("announcement_id", "person_id", name="uq_ack"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id")
+    person_id: int = Field(foreign_key="person.id")
+    channel: str = Field(sa_type=String(16))
+    note: str | None = Field(default=None, sa_type=Text)
+    acknowledged_at: datetime = _created()
+
+
+# --- Training and certification --------------------------------------------------------
+
+
+class TrainingModule(SQLModel, table=True):
+    """A unit of training with content and a short quiz."""
+
+    __tablename__ = "training_module"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(100), unique=True)
+    title: str = Field(sa_type=String(150))
+    learning_path: str = Field(sa_type=String(20))  # sales|technical|support
+    partner_types: list[str] = Field(default_factory=list, sa_type=JSON)
+    content: str = Field(sa_type=Text)
+    quiz: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    pass_mark: float = 0.8
+    certification: str | None = Field(default=None, sa_type=String(100))
+    certification_valid_days: int = 365
+    products: list[str] = Field(default_factory=list, sa_type=JSON)  # rights it grants
+    updated_at: datetime = _created()
+
+
+class TrainingAttempt(SQLModel, table=True):
+    """One person's attempt at a module's quiz."""
+
+    __tablename__ = "training_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    module_id: int = Field(foreign_key="training_module.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(sa_type=String(16))
+    answers: list[Any] = Field(default_factory=list, sa_type=JSON)
+    score: float | None = None
+    passed: bool | None = None
+    started_at: datetime = _created()
+    completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Certification(SQLModel, table=True):
+    """A certification held by a person (and so by their partner company)."""
+
+    __table_args__ = (Index("ix_cert_partner_name", "partner_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    module_id: int | None = Field(default=None, foreign_key="training_module.id")
+    name: str = Field(sa_type=String(100))
+    issued_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+# --- Mail, outbox, nudges, Slack receipts ------------------------------------------------
+
+
+class InboundEmail(SQLModel, table=True):
+    """Every message received, kept with what was done about it."""
+
+    __tablename__ = "inbound_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(sa_type=String(998), unique=True)
+    received_at: datetime = _created()
+    from_address: str = Field(default="", sa_type=String(320))
+    subject: str = Field(default="", sa_type=Text)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    outcome: str = Field(sa_type=String(32))  # acted|ignored_auto_reply|bounce|rejected|...
+    reason: str | None = Field(default=None, sa_type=Text)
+    extracted_text: str | None = Field(default=None, sa_type=Text)
+    subject_kind: str | None = Field(default=None, sa_type=String(32))
+    subject_id: int | None = None
+    raw: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class OutboxItem(SQLModel, table=True):
+    """A durable pending write to an external system (the CRM), delivered by the worker."""
+
+    __tablename__ = "outbox_item"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_record", "record_key", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(sa_type=String(16))  # crm
+    kind: str = Field(sa_type=String(32))  # upsert_deal|add_note|set_partner|erase_contact
+    record_key: str = Field(sa_type=String(128))  # writes to one record go in order
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    idempotency_key: str = Field(sa_type=String(128), unique=True)
+    status: str = Field(default=OutboxStatus.PENDING, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    claimed_by: str | None = Field(default=None, sa_type=String(64))
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _created()
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SentNudge(SQLModel, table=True):
+    """A reminder already sent: the unique key makes every scheduled job idempotent."""
+
+    __tablename__ = "sent_nudge"
+    __table_args__ = (UniqueConstraint("kind", "subject_key", "due_key", name="uq_nudge"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(32))
+    subject_key: str = Field(sa_type=String(128))
+    due_key: str = Field(sa_type=String(64))
+    sent_at: datetime = _created()
+
+
+class SlackReceipt(SQLModel, table=True):
+    """A Slack event already handled, so a retry (X-Slack-Retry-Num) does nothing twice."""
+
+    __tablename__ = "slack_receipt"
+
+    event_id: str = Field(primary_key=True, sa_type=String(64))
+    received_at: datetime = _created()
+
+
+# --- Audit -----------------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """One append-only audit record; `hash` chains it to the record before it."""
+
+    __tablename__ = "audit_event"
+
+    seq: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    occurred_at: datetime = Field(sa_type=UtcDateTime)
+    actor: str = Field(sa_type=String(200))  # "person:12 <a@b.c>" or "system"
+    actor_person_id: int | None = Field(default=None, foreign_key="person.id")
+    channel: str = Field(sa_type=String(16))  # Channel
+    action: str = Field(sa_type=String(64), index=True)
+    subject_type: str = Field(sa_type=String(32))
+    subject_id: str = Field(sa_type=String(64))
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    prev_hash: str = Field(sa_type=String(64), unique=True)
+    hash: str = Field(sa_type=String(64))
+
+
+class AuditHead(SQLModel, table=True):
+    """The latest audit record: locked by each append, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_type=BigInteger)
+    hash: str = Field(sa_type=String(64))
