@@ -1,0 +1,350 @@
+"""A local stand-in for Slack's Web API (and response_url), recording every call.
+
+It runs an aiohttp server on loopback in its own thread, so it answers even while a test
+blocks on a subprocess. It speaks Slack's wire format: `POST /api/<method>` with a JSON or
+form body (or GET with a query), a Bearer token, `{"ok": true, ...}` or
+`{"ok": false, "error": "..."}`, and HTTP 429 with `Retry-After`. It enforces the Block
+Kit limits that make real Slack refuse a message or view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+VALID_TOKEN = "xoxb-test-token"
+TEAM_ID = "T0TEST"
+BOT_USER_ID = "U0BOT"
+
+
+@dataclass
+class SlackCall:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Fault:
+    kind: str  # error|rate_limit|slow
+    value: Any
+    remaining: int
+
+
+def _block_kit_error(blocks: Any, *, limit: int) -> str | None:
+    """The error Slack would give for blocks that break its limits, or None."""
+    if not isinstance(blocks, list):
+        return "invalid_blocks_format"
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        kind = block.get("type")
+        text = (
+            (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
+        )
+        if kind == "section" and len(text) > 3000:
+            return "invalid_blocks"
+        if kind == "header" and len(text) > 150:
+            return "invalid_blocks"
+        for element in block.get("elements") or []:
+            too_long = len(element.get("text", {}).get("text", "")) > 75
+            if element.get("type") == "button" and (
+                too_long or len(str(element.get("value", ""))) > 2000
+            ):
+                return "invalid_blocks"
+    return None
+
+
+class SlackStandIn:
+    """Start with `start()`; point the bot at `api_url`; inspect `calls`."""
+
+    def __init__(self, token: str = VALID_TOKEN) -> None:
+        self.token = token
+        self.calls: list[SlackCall] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self._faults: dict[str, list[_Fault]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> SlackStandIn:
+        """Serve on a free loopback port in a background thread."""
+        ready = threading.Event()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self._serve())
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="slack-standin", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("Slack stand-in did not start")
+        return self
+
+    async def _serve(self) -> None:
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        """Shut the server and its thread down."""
+        if self._loop is None or self._runner is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    @property
+    def api_url(self) -> str:
+        """The base URL to give the Slack client (PARTNERBOT_SLACK_API_URL)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str = "r1") -> str:
+        """A response_url for a payload; what is posted to it is recorded as `response_url`."""
+        return f"http://127.0.0.1:{self.port}/respond/{key}"
+
+    # --- test controls ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget calls, users and faults (between tests)."""
+        with self._lock:
+            self.calls.clear()
+            self.users.clear()
+            self._faults.clear()
+
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None,
+        *,
+        name: str = "Test User",
+        team_id: str = TEAM_ID,
+        deleted: bool = False,
+        is_bot: bool = False,
+    ) -> None:
+        """Make users.info and users.lookupByEmail know this user."""
+        profile: dict[str, Any] = {"real_name": name, "display_name": name}
+        if email is not None:
+            profile["email"] = email
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "deleted": deleted,
+            "is_bot": is_bot,
+            "profile": profile,
+        }
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next `times` calls to `method` with `{"ok": false, "error": error}`."""
+        self._faults[method].append(_Fault("error", error, times))
+
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next `times` calls to `method` with HTTP 429 and Retry-After."""
+        self._faults[method].append(_Fault("rate_limit", retry_after, times))
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Delay the next `times` answers to `method`."""
+        self._faults[method].append(_Fault("slow", seconds, times))
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        """Every recorded call to `method`, oldest first."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
+        """Wait until `method` was called at least `count` times; return those calls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.calls_to(method)
+            if len(calls) >= count:
+                return calls
+            await asyncio.sleep(0.01)
+        raise AssertionError(
+            f"{method} called {len(self.calls_to(method))} time(s), wanted {count}"
+        )
+
+    # --- serving ----------------------------------------------------------------------
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        with self._lock:
+            faults = self._faults.get(method) or []
+            if not faults:
+                return None
+            fault = faults[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                faults.pop(0)
+            return fault
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
+        with self._lock:
+            self.calls.append(SlackCall(method, params, token))
+        fault = self._take_fault(method)
+        if fault is not None and fault.kind == "rate_limit":
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(fault.value)},
+            )
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.value)
+        if fault is not None and fault.kind == "error":
+            return web.json_response({"ok": False, "error": fault.value})
+        if token is None:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if token != self.token:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        answer: dict[str, Any] = handler(params)
+        return answer
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://partnerbot-test.slack.com/",
+            "team": "Test",
+            "user": "partnerbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0BOT",
+        }
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        if "blocks" in params:
+            error = _block_kit_error(params["blocks"], limit=50)
+            if error:
+                return {"ok": False, "error": error}
+        return None
+
+    def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        error = self._message(params)
+        ts = self._next_ts()
+        return error or {
+            "ok": True,
+            "channel": params["channel"],
+            "ts": ts,
+            "message": {"text": params.get("text", ""), "ts": ts},
+        }
+
+    def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        error = self._message(params)
+        if error is None and not params.get("ts"):
+            error = {"ok": False, "error": "message_not_found"}
+        return error or {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+
+    def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        error = self._message(params)
+        if error is None and not params.get("user"):
+            error = {"ok": False, "error": "user_not_in_channel"}
+        return error or {"ok": True, "message_ts": self._next_ts()}
+
+    def _view(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        title = (view.get("title") or {}).get("text", "")
+        if len(title) > 24 or len(str(view.get("private_metadata", ""))) > 3000:
+            return {"ok": False, "error": "invalid_arguments"}
+        error = _block_kit_error(view.get("blocks", []), limit=100)
+        if error:
+            return {"ok": False, "error": error}
+        return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
+
+    def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._view(params)
+
+    def _m_views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("view_id") and not params.get("external_id"):
+            return {"ok": False, "error": "not_found"}
+        return self._view(params)
+
+    def _m_views_push(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._view(params)
+
+    def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._view(params)
+
+    def _m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _m_users_lookupByEmail(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email", "")).lower()
+        for user in self.users.values():
+            if str(user["profile"].get("email", "")).lower() == email:
+                return {"ok": True, "user": user}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _m_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", ""))
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("UW")}}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        body = await request.json()
+        with self._lock:
+            self.calls.append(SlackCall("response_url", {"key": key, **body}, None))
+        error = _block_kit_error(body["blocks"], limit=50) if "blocks" in body else None
+        if error:
+            return web.Response(status=400, text=error)
+        return web.Response(text="ok")
