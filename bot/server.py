@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 
@@ -11,6 +15,32 @@ from bot.app import build_app
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn that stops gracefully on SIGTERM/SIGINT and then exits 0, like the worker.
+
+    (uvicorn itself re-raises the signal after shutting down, so the process would end
+    with -15; a platform would read that as a crash.)
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Turn SIGTERM/SIGINT into a graceful exit for as long as the server runs."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        try:
+            yield
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: int) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        if self.should_exit and signum == signal.SIGINT:
+            self.force_exit = True  # a second Ctrl-C does not wait for open connections
+        self.should_exit = True
 
 
 def _explain_missing_slack(settings: Settings, url: str) -> None:
@@ -35,7 +65,7 @@ async def run_server(settings: Settings, *, host: str, port: int) -> None:
         access_log=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = GracefulServer(config)
     socket_mode = None
     if not settings.slack_configured:
         _explain_missing_slack(settings, f"http://{host}:{port}")

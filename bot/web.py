@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.routing import Route
 
 from bot import __version__
 from bot.context import Services
+from bot.payloads import listener_name
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def _timed(services: Services, route: str, endpoint: Endpoint) -> Endpoint:
 
 
 def _slack_endpoint(services: Services, bolt: AsyncApp | None) -> Endpoint:
-    settings = services.settings
+    settings, metrics = services.settings, services.metrics
     secret = settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
 
@@ -49,24 +51,28 @@ def _slack_endpoint(services: Services, bolt: AsyncApp | None) -> Endpoint:
             missing = settings.missing_slack_settings() or ["PARTNERBOT_SLACK_SIGNING_SECRET"]
             return JSONResponse({"error": "slack_not_configured", "set": missing}, status_code=503)
         raw = await request.body()
-        if not verifier.is_valid(
-            body=raw,
-            timestamp=request.headers.get("x-slack-request-timestamp", ""),
-            signature=request.headers.get("x-slack-signature", ""),
-        ):
+        timestamp = request.headers.get("x-slack-request-timestamp", "")
+        signature = request.headers.get("x-slack-signature", "")
+        if not timestamp.isdigit() or not verifier.is_valid(raw, timestamp, signature):
             log.warning("rejected a Slack request with a bad or stale signature")
             return JSONResponse({"error": "invalid_signature"}, status_code=401)
         try:
-            bolt_request = to_async_bolt_request(request, raw)
+            payload = parse_body(raw.decode("utf-8"), request.headers.get("content-type"))
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
             log.warning(
                 "rejected a signed Slack request with a malformed body: %s", type(exc).__name__
             )
             return JSONResponse({"error": "malformed_payload"}, status_code=400)
-        if not isinstance(bolt_request.body, dict) or not bolt_request.body:
+        if not isinstance(payload, dict) or not payload:
             log.warning("rejected a signed Slack request whose payload is not an object")
             return JSONResponse({"error": "malformed_payload"}, status_code=400)
-        return to_starlette_response(await bolt.async_dispatch(bolt_request))
+        # Bolt parses the body again (cheap); it only accepts raw text over HTTP.
+        bolt_request = to_async_bolt_request(request, raw)
+        listener, started = listener_name(payload), time.perf_counter()
+        bolt_response = await bolt.async_dispatch(bolt_request)
+        metrics.slack_requests.labels(listener, str(bolt_response.status)).inc()
+        metrics.slack_ack_seconds.labels(listener).observe(time.perf_counter() - started)
+        return to_starlette_response(bolt_response)
 
     return slack_events
 

@@ -1,9 +1,8 @@
-"""What runs before every listener: metrics, Slack retry de-duplication, identity and access."""
+"""What runs before every listener: Slack retry de-duplication, then identity and access."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,42 +15,12 @@ from bot import blocks
 from bot.context import Services
 from bot.domain.access import identify_slack_user
 from bot.errors import AccessDenied
+from bot.payloads import listener_name, slack_user
 from store.models import SlackReceipt
 
 log = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[BoltResponse]]
-
-
-def listener_name(body: dict[str, Any]) -> str:
-    """A low-cardinality name for the listener a payload is meant for (a metrics label)."""
-    if "command" in body:
-        return f"command:{body['command']}"
-    kind = body.get("type")
-    if kind == "block_actions":
-        actions = body.get("actions") or [{}]
-        return f"action:{str(actions[0].get('action_id', '?')).split(':')[0]}"
-    if kind in ("view_submission", "view_closed"):
-        return f"view:{(body.get('view') or {}).get('callback_id', '?')}"
-    if kind == "event_callback":
-        return f"event:{(body.get('event') or {}).get('type', '?')}"
-    if kind in ("shortcut", "message_action"):
-        return f"shortcut:{body.get('callback_id', '?')}"
-    return str(kind or "unknown")
-
-
-def slack_user(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The (user id, team id) of the person behind a payload, if it has one."""
-    if "command" in body:
-        return body.get("user_id"), body.get("team_id")
-    user = body.get("user")
-    if isinstance(user, dict):
-        team = user.get("team_id") or (body.get("team") or {}).get("id")
-        return user.get("id"), team
-    event = body.get("event")
-    if isinstance(event, dict) and isinstance(event.get("user"), str):
-        return event["user"], body.get("team_id")
-    return None, None
 
 
 def _refusal(
@@ -86,19 +55,7 @@ def _refusal(
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    """Install the middlewares, in order: metrics, retry de-duplication, identity."""
-
-    @app.middleware
-    async def measure(body: dict[str, Any], next: Next) -> BoltResponse:
-        name, started = listener_name(body), time.perf_counter()
-        outcome = "error"
-        try:
-            response = await next()
-            outcome = str(response.status) if response is not None else "none"
-            return response
-        finally:
-            services.metrics.slack_requests.labels(name, outcome).inc()
-            services.metrics.slack_ack_seconds.labels(name).observe(time.perf_counter() - started)
+    """Install the middlewares, in order: retry de-duplication, then identity."""
 
     @app.middleware
     async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse:

@@ -1,0 +1,169 @@
+"""The `partnerbot` command line, run as a user would run it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+PARTNERBOT = str(Path(sys.executable).with_name("partnerbot"))
+CSV = (
+    "partner,type,tier,region,domains,name,email,role,slack_user_id\n"
+    "Acme Channel,reseller,gold,emea,acme.example,Ann Able,ann@acme.example,partner,U0ANN\n"
+    ",,,,,Mo Manager,mo@vendor.example,manager,\n"
+)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
+    return clean | {"PARTNERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PARTNERBOT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_import_then_manage_users_then_verify_the_audit_trail(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "partners.csv").write_text(CSV)
+    imported = run(env, tmp_path, "partners", "import", "partners.csv")
+    assert imported.returncode == 0, imported.stderr
+    assert "1 partner(s) created" in imported.stdout and "2 people created" in imported.stdout
+    again = run(env, tmp_path, "partners", "import", "partners.csv")
+    assert "0 people created, 0 updated, 2 unchanged" in again.stdout
+
+    added = run(
+        env,
+        tmp_path,
+        "users",
+        "add",
+        "--name",
+        "Bo Bell",
+        "--email",
+        "bo@acme.example",
+        "--role",
+        "partner",
+        "--partner",
+        "Acme Channel",
+    )
+    assert added.returncode == 0, added.stderr
+    assert run(env, tmp_path, "users", "revoke", "ann@acme.example").returncode == 0
+    listed = json.loads(run(env, tmp_path, "users", "list", "--json").stdout)
+    by_email = {row["email"]: row for row in listed}
+    assert set(by_email) == {"ann@acme.example", "bo@acme.example", "mo@vendor.example"}
+    assert by_email["ann@acme.example"]["revoked_at"] is not None
+    assert by_email["bo@acme.example"]["partner"] == "Acme Channel"
+
+    verified = run(env, tmp_path, "audit", "verify")
+    assert verified.returncode == 0 and "5 event(s) verified" in verified.stdout
+
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        conn.execute("UPDATE audit_event SET actor = 'someone-else' WHERE seq = 2")
+    tampered = run(env, tmp_path, "audit", "verify")
+    assert tampered.returncode == 1
+    assert "event 2: content was changed" in tampered.stderr
+
+
+def test_a_bad_import_file_names_file_line_and_field_and_imports_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "bad.csv").write_text(CSV + "Beta,reseller,,,beta.example,Bea,bea@,partner,\n")
+    result = run(env, tmp_path, "partners", "import", "bad.csv")
+    assert result.returncode == 1
+    assert "bad.csv:4: email: not a valid email address ('bea@')" in result.stderr
+    assert "nothing was imported" in result.stderr
+    assert json.loads(run(env, tmp_path, "users", "list", "--json").stdout) == []
+
+
+def test_an_invalid_setting_is_named_without_a_traceback(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run(env | {"PARTNERBOT_PROTECTION_DAYS": "120"}, tmp_path, "db", "upgrade")
+    assert result.returncode == 2
+    assert "PARTNERBOT_PROTECTION_DAYS" in result.stderr and "90" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_secret_is_never_echoed_in_a_config_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(
+        env | {"PARTNERBOT_CRM": "sap", "PARTNERBOT_SLACK_BOT_TOKEN": "xoxb-very-secret"},
+        tmp_path,
+        "db",
+        "upgrade",
+    )
+    assert result.returncode == 2 and "PARTNERBOT_CRM" in result.stderr
+    assert "xoxb-very-secret" not in result.stderr
+
+
+def test_serve_without_slack_credentials_serves_health_and_says_what_to_set(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [PARTNERBOT, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and health is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None and health.status_code == 200
+        assert health.json() == {
+            "version": "0.1.0",
+            "slack": False,
+            "status": "ok",
+            "database": "ok",
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "PARTNERBOT_SLACK_BOT_TOKEN" in stderr and "Traceback" not in stderr
+
+
+def test_the_worker_starts_logs_and_stops_cleanly_on_sigterm(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    process = subprocess.Popen(
+        [PARTNERBOT, "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if "worker started" in line or not line:
+            break
+    assert any("worker started" in line for line in lines), lines
+    process.send_signal(signal.SIGTERM)
+    _, rest = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "received SIGTERM" in rest and "worker stopped" in rest
