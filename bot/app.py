@@ -39,7 +39,6 @@ def build_app(
     *,
     db: Database | None = None,
     directory: SlackDirectory | None = None,
-    process_before_response: bool = False,
 ) -> PartnerBot:
     """Build partnerbot from settings; tests pass their own database or directory."""
     web_client = build_web_client(settings)
@@ -58,7 +57,9 @@ def build_app(
             signing_secret=secret.get_secret_value() if secret else "",
             # The HTTP endpoint verifies signatures before parsing; Socket Mode needs none.
             request_verification_enabled=False,
-            process_before_response=process_before_response,
+            # Listeners answer in the ack and hand slow work (Slack calls, CRM, mail) to
+            # services.tasks, so Bolt needs no 10 ms ack-polling loop per request.
+            process_before_response=True,
         )
         register_all(bolt, services)
     return PartnerBot(

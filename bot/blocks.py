@@ -1,30 +1,27 @@
-"""Block Kit builders: every message, home tab and modal the bot shows, within Slack's limits."""
+"""Block Kit builders: every message, home tab and modal the bot shows, within Slack's limits.
+
+Blocks are plain dicts built by the small helpers below rather than slack_sdk's model
+classes: those validate by introspection and cost ~0.8 ms per answer on the ack path.
+The limits Slack enforces are applied here (truncate, cap the block count).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
-
 from bot.domain.deals import DealPage, DealSummary
 from bot.ids import ActionId, SlashCommand
 from store.models import Person, Role
 
+Block = dict[str, Any]
+
 SECTION_TEXT_LIMIT = 3000
 HEADER_LIMIT = 150
+BUTTON_TEXT_LIMIT = 75
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
+MODAL_TITLE_LIMIT = 24
 
 _STATUS_LABEL = {
     "pending": ":hourglass_flowing_sand: Pending approval",
@@ -52,7 +49,49 @@ def slack_date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _deal_section(deal: DealSummary) -> SectionBlock:
+def plain(text: str, limit: int) -> dict[str, Any]:
+    """A plain_text object."""
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def section(markdown: str) -> Block:
+    """A section of mrkdwn text."""
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": truncate(markdown, SECTION_TEXT_LIMIT)},
+    }
+
+
+def header(text: str) -> Block:
+    """A header block."""
+    return {"type": "header", "text": plain(text, HEADER_LIMIT)}
+
+
+def context(markdown: str) -> Block:
+    """A context block with one line of small mrkdwn text."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(markdown, 2000)}]}
+
+
+def divider() -> Block:
+    """A divider block."""
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    """A button element."""
+    element = {"type": "button", "text": plain(text, BUTTON_TEXT_LIMIT), "action_id": action_id,
+               "value": value[:2000]}  # fmt: skip
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict[str, Any]) -> Block:
+    """An actions block."""
+    return {"type": "actions", "elements": list(elements)}
+
+
+def _deal_section(deal: DealSummary) -> Block:
     lines = [
         f"*{escape(deal.customer)}*" + (f"  ·  {escape(deal.partner)}" if deal.partner else "")
     ]
@@ -62,29 +101,18 @@ def _deal_section(deal: DealSummary) -> SectionBlock:
     elif deal.sla_due_at is not None and deal.status == "pending":
         lines.append(f"Decision due by {slack_date(deal.sla_due_at)}")
     lines.append(f"_Next:_ {deal.next_step}")
-    return SectionBlock(
-        text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_TEXT_LIMIT))
-    )
+    return section("\n".join(lines))
 
 
 def _pager(page: DealPage) -> list[Block]:
     buttons = []
     if page.offset > 0:
         previous = max(page.offset - len(page.deals) if page.deals else 0, 0)
-        buttons.append(
-            ButtonElement(
-                text="Previous", action_id=f"{ActionId.DEALS_PAGE}:prev", value=str(previous)
-            )
-        )
+        buttons.append(button("Previous", f"{ActionId.DEALS_PAGE}:prev", str(previous)))
     if page.has_next:
-        buttons.append(
-            ButtonElement(
-                text="Next",
-                action_id=f"{ActionId.DEALS_PAGE}:next",
-                value=str(page.offset + len(page.deals)),
-            )
-        )
-    return [ActionsBlock(elements=buttons)] if buttons else []
+        following = page.offset + len(page.deals)
+        buttons.append(button("Next", f"{ActionId.DEALS_PAGE}:next", str(following)))
+    return [actions(*buttons)] if buttons else []
 
 
 def deal_list_blocks(page: DealPage, *, for_partner: bool) -> list[Block]:
@@ -95,57 +123,41 @@ def deal_list_blocks(page: DealPage, *, for_partner: bool) -> list[Block]:
             if for_partner
             else "No registrations yet."
         )
-        return [SectionBlock(text=MarkdownTextObject(text=hint))]
+        return [section(hint)]
     first, last = page.offset + 1, page.offset + len(page.deals)
     title = "Your company's deal registrations" if for_partner else "Deal registrations"
-    blocks: list[Block] = [
-        HeaderBlock(text=truncate(title, HEADER_LIMIT)),
-        ContextBlock(elements=[MarkdownTextObject(text=f"{first} to {last} of {page.total}")]),
-    ]
+    blocks = [header(title), context(f"{first} to {last} of {page.total}")]
     for deal in page.deals:
-        blocks += [_deal_section(deal), DividerBlock()]
+        blocks += [_deal_section(deal), divider()]
     return (blocks + _pager(page))[:MESSAGE_BLOCK_LIMIT]
 
 
-def home_view(person: Person, partner_name: str | None, page: DealPage) -> View:
+def home_view(person: Person, partner_name: str | None, page: DealPage) -> dict[str, Any]:
     """The App Home tab: who you are to partnerbot, and your (company's) registrations."""
     if person.role == Role.PARTNER:
         intro = f"You're signed in as *{escape(person.name)}* of *{escape(partner_name or '?')}*."
     else:
         intro = f"You're signed in as *{escape(person.name)}*, {person.role}."
-    blocks: list[Block] = [
-        HeaderBlock(text="partnerbot"),
-        SectionBlock(text=MarkdownTextObject(text=intro)),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"Type `{SlashCommand.DEALS}` in any channel to list registrations."
-                )
-            ]
-        ),
-        DividerBlock(),
+    blocks = [
+        header("partnerbot"),
+        section(intro),
+        context(f"Type `{SlashCommand.DEALS}` in any channel to list registrations."),
+        divider(),
+        *deal_list_blocks(page, for_partner=person.role == Role.PARTNER),
     ]
-    blocks += deal_list_blocks(page, for_partner=person.role == Role.PARTNER)
-    return View(type="home", blocks=blocks[:VIEW_BLOCK_LIMIT])
+    return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
 
 
-def no_access_home(message: str) -> View:
+def no_access_home(message: str) -> dict[str, Any]:
     """The App Home tab for someone partnerbot does not serve: how to get access, nothing else."""
-    return View(
-        type="home",
-        blocks=[
-            HeaderBlock(text="partnerbot"),
-            SectionBlock(text=MarkdownTextObject(text=message)),
-        ],
-    )
+    return {"type": "home", "blocks": [header("partnerbot"), section(message)]}
 
 
 def notice_modal(title: str, message: str) -> dict[str, Any]:
     """A modal that only says something (used to answer a refused view submission)."""
-    view = View(
-        type="modal",
-        title=truncate(title, 24),
-        close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(message, SECTION_TEXT_LIMIT)))],
-    )
-    return view.to_dict()
+    return {
+        "type": "modal",
+        "title": plain(title, MODAL_TITLE_LIMIT),
+        "close": plain("Close", MODAL_TITLE_LIMIT),
+        "blocks": [section(message)],
+    }

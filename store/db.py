@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
 
+_WRITE_OPTION = "partnerbot_write"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -31,8 +32,9 @@ def async_url(url: str) -> str:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Make SQLite safe for concurrent async use: WAL, a busy timeout, FKs, serialised writers.
 
-    Each transaction starts with BEGIN IMMEDIATE so two writers queue up on the busy
-    timeout instead of one failing with "database is locked" after both have read.
+    Write sessions start with BEGIN IMMEDIATE so two writers queue up on the busy timeout
+    instead of one failing with "database is locked" after both have read; read sessions
+    use a plain BEGIN and, under WAL, never wait for a writer.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -47,7 +49,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        writing = conn.get_execution_options().get(_WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 class Database:
@@ -55,7 +58,8 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine = create_async_engine(async_url(url), echo=echo, pool_pre_ping=True)
+        self.engine = create_async_engine(async_url(url), echo=echo)
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
@@ -63,6 +67,15 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yield a session in a transaction: committed on success, rolled back on error."""
+        async with (
+            AsyncSession(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session for reading only (on SQLite it never waits for a writer)."""
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 

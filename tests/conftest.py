@@ -202,8 +202,8 @@ def make_settings(db: Database, slack: SlackStandIn, **overrides: Any) -> Settin
 
 @pytest.fixture
 async def bot(program: Database, slack: SlackStandIn) -> AsyncIterator[PartnerBot]:
-    """partnerbot on the test database and the Slack stand-in (listeners finish before the ack)."""
-    app = build_app(make_settings(program, slack), db=program, process_before_response=True)
+    """partnerbot on the test database and the Slack stand-in."""
+    app = build_app(make_settings(program, slack), db=program)
     yield app
     await app.services.tasks.drain()
 
@@ -238,7 +238,7 @@ async def serve_over_http(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None],
 
 @pytest.fixture
 async def http_sender(program: Database, slack: SlackStandIn) -> AsyncIterator[SlackSender]:
-    """Signed Slack requests over real HTTP to partnerbot served by uvicorn, production mode."""
+    """Signed Slack requests over real HTTP to partnerbot served by uvicorn."""
     app = build_app(make_settings(program, slack), db=program)
     server, task, base_url = await serve_over_http(app.asgi)
     async with httpx.AsyncClient(base_url=base_url) as client:

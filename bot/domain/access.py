@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import audit
 from bot.errors import AccessDenied
+from store.db import Database
 from store.models import Channel, Partner, PartnerDomain, Person, Role
 from store.types import utcnow
 
@@ -80,15 +81,27 @@ async def _check_active(session: AsyncSession, person: Person) -> Person:
     return person
 
 
-async def _find_by_slack_id(
+async def _known_slack_person(
     session: AsyncSession, user_id: str, team_id: str | None
 ) -> Person | None:
+    """The active person linked to this Slack user, in one query; raise if revoked."""
     # Slack user ids are unique across workspaces (Slack Connect users keep theirs), so the
     # id alone identifies a person; the team id only settles the case of a duplicate.
-    people = (await session.exec(select(Person).where(Person.slack_user_id == user_id))).all()
-    if len(people) == 1:
-        return people[0]
-    return next((p for p in people if p.slack_team_id == team_id), None)
+    rows = (
+        await session.exec(
+            select(Person, Partner.active)
+            .join(Partner, col(Person.partner_id) == col(Partner.id), isouter=True)
+            .where(Person.slack_user_id == user_id)
+        )
+    ).all()
+    if len(rows) > 1:
+        rows = [row for row in rows if row[0].slack_team_id == team_id]
+    if not rows:
+        return None
+    person, partner_active = rows[0]
+    if person.revoked_at is not None or partner_active is False:
+        raise RevokedPerson()
+    return person
 
 
 async def find_by_email(session: AsyncSession, email: str) -> Person | None:
@@ -161,17 +174,21 @@ async def _link_or_provision(
 
 
 async def identify_slack_user(
-    session: AsyncSession, directory: SlackDirectory, *, user_id: str, team_id: str | None
+    db: Database, directory: SlackDirectory, *, user_id: str, team_id: str | None
 ) -> Person:
-    """Return the active person behind a Slack user, or raise AccessDenied.
+    """Return the active person behind a Slack user, or raise AccessDenied. Checked every time.
 
     Unknown users are looked up in Slack's directory and matched by email to a known
     person, or to a partner company by email domain (which adds them as a partner user).
     """
-    person = await _find_by_slack_id(session, user_id, team_id)
+    async with db.read() as session:
+        person = await _known_slack_person(session, user_id, team_id)
     if person is not None:
-        return await _check_active(session, person)
+        return person
     profile = await directory.profile(user_id)
     if profile is None:
         raise UnknownPerson()
-    return await _link_or_provision(session, profile, profile.team_id or team_id)
+    async with db.session() as session:
+        # Another request may have linked this user while we asked Slack.
+        person = await _known_slack_person(session, user_id, team_id)
+        return person or await _link_or_provision(session, profile, profile.team_id or team_id)

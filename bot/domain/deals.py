@@ -58,35 +58,32 @@ async def visible_deals(
     session: AsyncSession, person: Person, *, offset: int = 0, limit: int = PAGE_SIZE
 ) -> DealPage:
     """The registrations this person may see, newest first: a partner sees their company's."""
-    query = select(DealRegistration, Partner.name).join(
-        Partner, col(DealRegistration.partner_id) == col(Partner.id)
-    )
-    count = select(func.count()).select_from(DealRegistration)
+    # One round trip for the page and the total (a window count), reading only the
+    # partner-safe columns: pricing and notes never leave the database on this path.
+    deal = DealRegistration
+    query = select(
+        deal.id, deal.customer_company, deal.status, deal.protection_expires_at, deal.sla_due_at,
+        Partner.name, func.count().over(),
+    ).join(Partner, col(deal.partner_id) == col(Partner.id))  # fmt: skip
     if person.role == Role.PARTNER:
         if person.partner_id is None:
             raise AccessDenied("Your account is not linked to a partner company.")
-        query = query.where(DealRegistration.partner_id == person.partner_id)
-        count = count.where(DealRegistration.partner_id == person.partner_id)
-    total = (await session.exec(count)).one()
-    rows = (
-        await session.exec(
-            query.order_by(
-                col(DealRegistration.submitted_at).desc(), col(DealRegistration.id).desc()
-            )
-            .offset(max(offset, 0))
-            .limit(limit)
-        )
-    ).all()
+        query = query.where(deal.partner_id == person.partner_id)
+    offset = max(offset, 0)
+    order = (col(deal.submitted_at).desc(), col(deal.id).desc())
+    rows = (await session.exec(query.order_by(*order).offset(offset).limit(limit))).all()
+    if not rows and offset > 0:  # past the end (the list shrank): show the first page
+        return await visible_deals(session, person, offset=0, limit=limit)
     show_partner = person.role != Role.PARTNER
     deals = [
         DealSummary(
-            id=deal.id or 0,
-            customer=deal.customer_company,
-            status=deal.status,
-            protection_expires_at=deal.protection_expires_at,
-            sla_due_at=deal.sla_due_at,
+            id=deal_id or 0,
+            customer=customer,
+            status=status,
+            protection_expires_at=protection_expires_at,
+            sla_due_at=sla_due_at,
             partner=partner_name if show_partner else None,
         )
-        for deal, partner_name in rows
+        for deal_id, customer, status, protection_expires_at, sla_due_at, partner_name, _ in rows
     ]
-    return DealPage(deals=deals, offset=max(offset, 0), total=total)
+    return DealPage(deals=deals, offset=offset, total=rows[0][-1] if rows else 0)

@@ -17,19 +17,16 @@ from store.models import Person, Role
 def register(app: AsyncApp, services: Services) -> None:
     """Attach the `/deals` listeners."""
 
-    async def page_blocks(person: Person, offset: int) -> list[Any]:
-        async with services.db.session() as session:
+    async def page_blocks(person: Person, offset: int) -> list[blocks.Block]:
+        async with services.db.read() as session:
             page = await visible_deals(session, person, offset=offset)
         return blocks.deal_list_blocks(page, for_partner=person.role == Role.PARTNER)
 
     @app.command(SlashCommand.DEALS)
     async def list_deals(ack: AsyncAck, context: dict[str, Any]) -> None:
         person: Person = context["person"]
-        await ack(
-            response_type="ephemeral",
-            blocks=await page_blocks(person, 0),
-            text="Deal registrations",
-        )
+        page = await page_blocks(person, 0)  # a few ms of indexed reads: answer in the ack
+        await ack(response_type="ephemeral", blocks=page, text="Deal registrations")
 
     @app.action(re.compile(f"^{ActionId.DEALS_PAGE}:"))
     async def turn_page(
@@ -39,8 +36,9 @@ def register(app: AsyncApp, services: Services) -> None:
         person: Person = context["person"]
         value = str(body["actions"][0].get("value") or "0")
         offset = int(value) if value.isdigit() else 0
-        await respond(
-            replace_original=True,
-            blocks=await page_blocks(person, offset),
-            text="Deal registrations",
-        )
+
+        async def replace_message() -> None:
+            page = await page_blocks(person, offset)
+            await respond(replace_original=True, blocks=page, text="Deal registrations")
+
+        services.tasks.spawn(replace_message(), name="deals-page")

@@ -24,8 +24,14 @@ def register(app: AsyncApp, services: Services) -> None:
         if event.get("tab", "home") != "home":
             return
         person: Person = context["person"]
-        async with services.db.session() as session:
-            partner = await session.get(Partner, person.partner_id) if person.partner_id else None
-            page = await visible_deals(session, person)
-        view = blocks.home_view(person, partner.name if partner else None, page)
-        await client.views_publish(user_id=event["user"], view=view)
+
+        async def publish() -> None:
+            async with services.db.read() as session:
+                partner = (
+                    await session.get(Partner, person.partner_id) if person.partner_id else None
+                )
+                page = await visible_deals(session, person)
+            view = blocks.home_view(person, partner.name if partner else None, page)
+            await client.views_publish(user_id=event["user"], view=view)
+
+        services.tasks.spawn(publish(), name="app-home")

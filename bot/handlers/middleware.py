@@ -78,10 +78,9 @@ def register(app: AsyncApp, services: Services) -> None:
         if user_id is None:
             return await next()
         try:
-            async with services.db.session() as session:
-                context["person"] = await identify_slack_user(
-                    session, services.directory, user_id=user_id, team_id=team_id
-                )
+            context["person"] = await identify_slack_user(
+                services.db, services.directory, user_id=user_id, team_id=team_id
+            )
         except AccessDenied as refused:
             log.warning(
                 "refused slack user %s (%s): %s",

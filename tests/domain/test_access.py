@@ -33,8 +33,7 @@ class FakeDirectory:
 
 
 async def _identify(db: Database, directory: FakeDirectory, user_id: str, team_id: str = "T1"):
-    async with db.session() as session:
-        return await identify_slack_user(session, directory, user_id=user_id, team_id=team_id)
+    return await identify_slack_user(db, directory, user_id=user_id, team_id=team_id)
 
 
 async def test_a_known_slack_user_is_found_without_asking_slack(program: Database) -> None:

@@ -188,11 +188,12 @@ async def test_app_home_for_a_stranger_says_how_to_get_access(
 
 
 async def test_a_slack_retry_of_an_event_does_nothing_twice(
-    sender: SlackSender, slack: SlackStandIn
+    bot: PartnerBot, sender: SlackSender, slack: SlackStandIn
 ) -> None:
     event = {"type": "app_home_opened", "user": "U0NORA", "channel": "D0NORA", "tab": "home"}
     assert (await sender.event(event, event_id="Ev0SAME")).status_code == 200
     assert (await sender.event(event, event_id="Ev0SAME", retry_num=1)).status_code == 200
+    await bot.services.tasks.drain()
     assert len(slack.calls_to("views.publish")) == 1
 
 

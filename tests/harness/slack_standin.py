@@ -58,10 +58,9 @@ def _block_kit_error(blocks: Any, *, limit: int) -> str | None:
         if kind == "header" and len(text) > 150:
             return "invalid_blocks"
         for element in block.get("elements") or []:
-            too_long = len(element.get("text", {}).get("text", "")) > 75
-            if element.get("type") == "button" and (
-                too_long or len(str(element.get("value", ""))) > 2000
-            ):
+            if element.get("type") != "button":
+                continue
+            if len(element["text"]["text"]) > 75 or len(str(element.get("value", ""))) > 2000:
                 return "invalid_blocks"
     return None
 

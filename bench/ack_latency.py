@@ -1,0 +1,271 @@
+"""Slack ack latency: partnerbot serve vs a bare Bolt app, over real HTTP on loopback.
+
+Sends N signed slash commands (`/deals`) and button clicks (Next page) from 50 concurrent
+clients to `partnerbot serve` (uvicorn; SQLite, then PostgreSQL; Slack Web API stand-in),
+and the same requests to a bare Bolt app that only acks. Prints p50/p99 latency and
+requests/s for each, and partnerbot's throughput as a share of the bare app's.
+
+    .venv/bin/python bench/ack_latency.py [--requests 3000] [--concurrency 50]
+
+Targets (issue #2): p99 < 100 ms, throughput >= 70% of the bare app's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.harness.postgres import PostgresServer  # noqa: E402
+from tests.harness.slack_requests import SIGNING_SECRET, sign  # noqa: E402
+from tests.harness.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
+
+PARTNERBOT = str(Path(sys.executable).with_name("partnerbot"))
+PROGRAM_CSV = "partner,type,tier,region,domains,name,email,role,slack_user_id\n" + "".join(
+    f"Partner {p},reseller,gold,emea,p{p}.example,User {p}-{u},u{u}@p{p}.example,partner,U{p:03d}{u:03d}\n"
+    for p in range(20)
+    for u in range(5)
+)
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def row(self) -> str:
+        return (
+            f"{self.name:<28} {self.pct(0.50):>8.1f} {self.pct(0.99):>8.1f} "
+            f"{self.rps:>9.0f} {self.errors:>7}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def payloads(count: int, response_url: str) -> list[tuple[bytes, str]]:
+    """Alternating `/deals` commands and Next-page clicks from 100 different partner users."""
+    bodies = []
+    for n in range(count):
+        user = f"U{(n % 20):03d}{(n // 20) % 5:03d}"
+        if n % 2 == 0:
+            form = {"command": "/deals", "text": "", "user_id": user, "team_id": TEAM_ID,
+                    "channel_id": "C1", "response_url": response_url, "trigger_id": f"{n}.t"}  # fmt: skip
+            bodies.append((urlencode(form).encode(), "application/x-www-form-urlencoded"))
+        else:
+            payload = {
+                "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
+                "team": {"id": TEAM_ID}, "response_url": response_url, "trigger_id": f"{n}.t",
+                "container": {"type": "message", "channel_id": "C1", "message_ts": "1.1"},
+                "channel": {"id": "C1"},
+                "actions": [{"type": "button", "action_id": "deals_page:next", "value": "10", "block_id": "b"}],
+            }  # fmt: skip
+            bodies.append(
+                (
+                    urlencode({"payload": json.dumps(payload)}).encode(),
+                    "application/x-www-form-urlencoded",
+                )
+            )
+    return bodies
+
+
+async def drive(name: str, url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> Result:
+    """Send every body with `concurrency` clients; record each request's latency."""
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(bodies)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def client() -> None:
+            nonlocal errors
+            for body, content_type in queue:
+                headers = {"Content-Type": content_type, **sign(body, secret=SIGNING_SECRET)}
+                started = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        return Result(name, latencies, time.perf_counter() - started, errors)
+
+
+async def wait_healthy(url: str, process: subprocess.Popen[bytes], path: str) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                async with session.request(
+                    "GET" if path == "/healthz" else "POST", url + path
+                ) as r:
+                    if r.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@asynccontextmanager
+async def server(
+    command: list[str], env: dict[str, str], port: int, probe: str
+) -> AsyncIterator[str]:
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(url, process, probe)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def prepare_database(url: str, env: dict[str, str], workdir: Path) -> None:
+    """Migrate, import 20 partners x 5 people, and give each partner 25 registrations."""
+    (workdir / "program.csv").write_text(PROGRAM_CSV)
+    subprocess.run([PARTNERBOT, "partners", "import", str(workdir / "program.csv")], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    seed = f"""
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+from sqlmodel import select
+from store.db import Database
+from store.models import DealRegistration, Person
+from store.types import utcnow
+async def main():
+    db = Database({url!r})
+    async with db.session() as s:
+        people = (await s.exec(select(Person))).all()
+        for person in people[::5]:
+            for n in range(25):
+                s.add(DealRegistration(partner_id=person.partner_id, registered_by_id=person.id,
+                    customer_company=f"Customer {{person.id}}-{{n}}", customer_domain=f"c{{person.id}}-{{n}}.example",
+                    normalized_domain=f"c{{person.id}}-{{n}}.example", normalized_company=f"customer {{person.id}} {{n}}",
+                    contact_name="Pat", contact_email="pat@example.com", estimated_value=Decimal(1000),
+                    currency="EUR", expected_close_date=date.today() + timedelta(days=30), products=["Core"],
+                    motion="resale", sla_due_at=utcnow() + timedelta(hours=48),
+                    idempotency_key=f"bench-{{person.id}}-{{n}}"))
+    await db.dispose()
+asyncio.run(main())
+"""
+    subprocess.run([sys.executable, "-c", seed], env=env, check=True, cwd=ROOT)
+
+
+async def run(requests: int, concurrency: int) -> int:
+    slack = SlackStandIn().start()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
+    slack_env = base_env | {
+        "PARTNERBOT_SLACK_BOT_TOKEN": VALID_TOKEN,
+        "PARTNERBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "PARTNERBOT_SLACK_API_URL": slack.api_url,
+        "PARTNERBOT_LOG_LEVEL": "WARNING",
+    }
+    bodies = payloads(requests, slack.response_url("bench"))
+    warmup = payloads(200, slack.response_url("bench"))
+    workdir = Path(tempfile.mkdtemp(prefix="partnerbot-bench-"))
+    postgres = await PostgresServer().start()
+    results: list[tuple[Result, Result]] = []
+    try:
+        port = free_port()
+        bare_cmd = [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), "--port", str(port),
+                    "--api-url", slack.api_url, "--token", VALID_TOKEN, "--secret", SIGNING_SECRET]  # fmt: skip
+        async with server(bare_cmd, base_env, port, "/slack/events") as url:
+            await drive("warm-up", url + "/slack/events", warmup, concurrency)
+            bare = await drive(
+                "bare Bolt app (ack only)", url + "/slack/events", bodies, concurrency
+            )
+        for backend, db_url in (
+            ("SQLite", f"sqlite:///{workdir}/bench.db"),
+            ("PostgreSQL", await postgres.create_database()),
+        ):
+            env = slack_env | {"PARTNERBOT_DATABASE_URL": db_url}
+            prepare_database(db_url, env, workdir)
+            port = free_port()
+            async with server(
+                [PARTNERBOT, "serve", "--port", str(port)], env, port, "/healthz"
+            ) as url:
+                await drive("warm-up", url + "/slack/events", warmup, concurrency)
+                ours = await drive(
+                    f"partnerbot serve ({backend})", url + "/slack/events", bodies, concurrency
+                )
+            results.append((ours, bare))
+    finally:
+        await postgres.stop()
+        slack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(
+        f"\n{requests} requests (half /deals commands, half Next-page clicks), {concurrency} concurrent clients"
+    )
+    print(f"{'target':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'non-200':>7}")
+    print(bare.row())
+    ok = bare.errors == 0
+    for ours, _ in results:
+        print(ours.row())
+    print()
+    for ours, _ in results:
+        share = ours.rps / bare.rps
+        verdict = (
+            "meets" if ours.pct(0.99) < 100 and share >= 0.70 and ours.errors == 0 else "MISSES"
+        )
+        ok &= verdict == "meets"
+        print(f"{ours.name}: p99 {ours.pct(0.99):.1f} ms (target < 100), throughput {share:.0%} of bare "
+              f"(target >= 70%), mean {statistics.mean(ours.latencies) * 1000:.1f} ms: {verdict} the targets")  # fmt: skip
+    return 0 if ok else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(run(args.requests, args.concurrency)))
+
+
+if __name__ == "__main__":
+    main()
