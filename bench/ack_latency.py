@@ -20,21 +20,26 @@ import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
+from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from store.db import Database  # noqa: E402
+from store.models import DealRegistration, Person  # noqa: E402
+from store.types import utcnow  # noqa: E402
 from tests.harness.postgres import PostgresServer  # noqa: E402
 from tests.harness.slack_requests import SIGNING_SECRET, sign  # noqa: E402
 from tests.harness.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
@@ -81,17 +86,34 @@ def payloads(count: int, response_url: str) -> list[tuple[bytes, str]]:
     for n in range(count):
         user = f"U{(n % 20):03d}{(n // 20) % 5:03d}"
         if n % 2 == 0:
-            form = {"command": "/deals", "text": "", "user_id": user, "team_id": TEAM_ID,
-                    "channel_id": "C1", "response_url": response_url, "trigger_id": f"{n}.t"}  # fmt: skip
+            form = {
+                "command": "/deals",
+                "text": "",
+                "user_id": user,
+                "team_id": TEAM_ID,
+                "channel_id": "C1",
+                "response_url": response_url,
+                "trigger_id": f"{n}.t",
+            }
             bodies.append((urlencode(form).encode(), "application/x-www-form-urlencoded"))
         else:
             payload = {
-                "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
-                "team": {"id": TEAM_ID}, "response_url": response_url, "trigger_id": f"{n}.t",
+                "type": "block_actions",
+                "user": {"id": user, "team_id": TEAM_ID},
+                "team": {"id": TEAM_ID},
+                "response_url": response_url,
+                "trigger_id": f"{n}.t",
                 "container": {"type": "message", "channel_id": "C1", "message_ts": "1.1"},
                 "channel": {"id": "C1"},
-                "actions": [{"type": "button", "action_id": "deals_page:next", "value": "10", "block_id": "b"}],
-            }  # fmt: skip
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": "deals_page:next",
+                        "value": "10",
+                        "block_id": "b",
+                    }
+                ],
+            }
             bodies.append(
                 (
                     urlencode({"payload": json.dumps(payload)}).encode(),
@@ -125,11 +147,11 @@ async def drive(name: str, url: str, bodies: list[tuple[bytes, str]], concurrenc
         return Result(name, latencies, time.perf_counter() - started, errors)
 
 
-async def wait_healthy(url: str, process: subprocess.Popen[bytes], path: str) -> None:
+async def wait_healthy(url: str, process: asyncio.subprocess.Process, path: str) -> None:
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            if process.poll() is not None:
+            if process.returncode is not None:
                 raise RuntimeError(f"server exited with {process.returncode}")
             try:
                 async with session.request(
@@ -147,8 +169,12 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], path: str) ->
 async def server(
     command: list[str], env: dict[str, str], port: int, probe: str
 ) -> AsyncIterator[str]:
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -157,41 +183,52 @@ async def server(
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
             process.kill()
 
 
-def prepare_database(url: str, env: dict[str, str], workdir: Path) -> None:
-    """Migrate, import 20 partners x 5 people, and give each partner 25 registrations."""
+async def prepare_database(url: str, env: dict[str, str], workdir: Path) -> None:
+    """Migrate, import 20 partners x 5 people (the real CLI), give each partner 25 deals."""
     (workdir / "program.csv").write_text(PROGRAM_CSV)
-    subprocess.run([PARTNERBOT, "partners", "import", str(workdir / "program.csv")], env=env, check=True,
-                   capture_output=True)  # fmt: skip
-    seed = f"""
-import asyncio
-from datetime import date, timedelta
-from decimal import Decimal
-from sqlmodel import select
-from store.db import Database
-from store.models import DealRegistration, Person
-from store.types import utcnow
-async def main():
-    db = Database({url!r})
-    async with db.session() as s:
-        people = (await s.exec(select(Person))).all()
+    importer = await asyncio.create_subprocess_exec(
+        PARTNERBOT,
+        "partners",
+        "import",
+        str(workdir / "program.csv"),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await importer.communicate()
+    if importer.returncode != 0:
+        raise RuntimeError(f"partners import failed: {stderr.decode()}")
+    db = Database(url)
+    async with db.session() as session:
+        people = (await session.exec(select(Person))).all()
         for person in people[::5]:
             for n in range(25):
-                s.add(DealRegistration(partner_id=person.partner_id, registered_by_id=person.id,
-                    customer_company=f"Customer {{person.id}}-{{n}}", customer_domain=f"c{{person.id}}-{{n}}.example",
-                    normalized_domain=f"c{{person.id}}-{{n}}.example", normalized_company=f"customer {{person.id}} {{n}}",
-                    contact_name="Pat", contact_email="pat@example.com", estimated_value=Decimal(1000),
-                    currency="EUR", expected_close_date=date.today() + timedelta(days=30), products=["Core"],
-                    motion="resale", sla_due_at=utcnow() + timedelta(hours=48),
-                    idempotency_key=f"bench-{{person.id}}-{{n}}"))
+                key = f"{person.id}-{n}"
+                session.add(
+                    DealRegistration(
+                        partner_id=person.partner_id or 0,
+                        registered_by_id=person.id or 0,
+                        customer_company=f"Customer {key}",
+                        customer_domain=f"c{key}.example",
+                        normalized_domain=f"c{key}.example",
+                        normalized_company=f"customer {key}",
+                        contact_name="Pat",
+                        contact_email="pat@example.com",
+                        estimated_value=Decimal(1000),
+                        currency="EUR",
+                        expected_close_date=date.today() + timedelta(days=30),
+                        products=["Core"],
+                        motion="resale",
+                        sla_due_at=utcnow() + timedelta(hours=48),
+                        idempotency_key=f"bench-{key}",
+                    )
+                )
     await db.dispose()
-asyncio.run(main())
-"""
-    subprocess.run([sys.executable, "-c", seed], env=env, check=True, cwd=ROOT)
 
 
 async def run(requests: int, concurrency: int) -> int:
@@ -210,8 +247,18 @@ async def run(requests: int, concurrency: int) -> int:
     results: list[tuple[Result, Result]] = []
     try:
         port = free_port()
-        bare_cmd = [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), "--port", str(port),
-                    "--api-url", slack.api_url, "--token", VALID_TOKEN, "--secret", SIGNING_SECRET]  # fmt: skip
+        bare_cmd = [
+            sys.executable,
+            str(ROOT / "bench" / "bare_bolt.py"),
+            "--port",
+            str(port),
+            "--api-url",
+            slack.api_url,
+            "--token",
+            VALID_TOKEN,
+            "--secret",
+            SIGNING_SECRET,
+        ]
         async with server(bare_cmd, base_env, port, "/slack/events") as url:
             await drive("warm-up", url + "/slack/events", warmup, concurrency)
             bare = await drive(
@@ -222,7 +269,7 @@ async def run(requests: int, concurrency: int) -> int:
             ("PostgreSQL", await postgres.create_database()),
         ):
             env = slack_env | {"PARTNERBOT_DATABASE_URL": db_url}
-            prepare_database(db_url, env, workdir)
+            await prepare_database(db_url, env, workdir)
             port = free_port()
             async with server(
                 [PARTNERBOT, "serve", "--port", str(port)], env, port, "/healthz"
@@ -252,8 +299,10 @@ async def run(requests: int, concurrency: int) -> int:
             "meets" if ours.pct(0.99) < 100 and share >= 0.70 and ours.errors == 0 else "MISSES"
         )
         ok &= verdict == "meets"
-        print(f"{ours.name}: p99 {ours.pct(0.99):.1f} ms (target < 100), throughput {share:.0%} of bare "
-              f"(target >= 70%), mean {statistics.mean(ours.latencies) * 1000:.1f} ms: {verdict} the targets")  # fmt: skip
+        print(
+            f"{ours.name}: p99 {ours.pct(0.99):.1f} ms (target < 100), throughput {share:.0%} of bare "
+            f"(target >= 70%), mean {statistics.mean(ours.latencies) * 1000:.1f} ms: {verdict} the targets"
+        )
     return 0 if ok else 1
 
 
