@@ -58,6 +58,7 @@ class Result:
     latencies: list[float]
     seconds: float
     errors: int
+    server_cpu: float = 0.0  # CPU seconds the server process used for these requests
 
     @property
     def rps(self) -> float:
@@ -68,10 +69,24 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     def row(self) -> str:
+        cpu_ms = self.server_cpu / len(self.latencies) * 1000
         return (
-            f"{self.name:<28} {self.pct(0.50):>8.1f} {self.pct(0.99):>8.1f} "
-            f"{self.rps:>9.0f} {self.errors:>7}"
+            f"{self.name:<30} {self.pct(0.50):>8.1f} {self.pct(0.99):>8.1f} "
+            f"{self.rps:>9.0f} {cpu_ms:>10.2f} {self.errors:>7}"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (uvicorn workers), from /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def free_port() -> int:
@@ -123,7 +138,9 @@ def payloads(count: int, response_url: str) -> list[tuple[bytes, str]]:
     return bodies
 
 
-async def drive(name: str, url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> Result:
+async def drive(
+    name: str, url: str, bodies: list[tuple[bytes, str]], concurrency: int, pid: int
+) -> Result:
     """Send every body with `concurrency` clients; record each request's latency."""
     latencies: list[float] = []
     errors = 0
@@ -142,9 +159,10 @@ async def drive(name: str, url: str, bodies: list[tuple[bytes, str]], concurrenc
                         errors += 1
                 latencies.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(*(client() for _ in range(concurrency)))
-        return Result(name, latencies, time.perf_counter() - started, errors)
+        elapsed = time.perf_counter() - started
+        return Result(name, latencies, elapsed, errors, cpu_seconds(pid) - cpu_before)
 
 
 async def wait_healthy(url: str, process: asyncio.subprocess.Process, path: str) -> None:
@@ -168,7 +186,7 @@ async def wait_healthy(url: str, process: asyncio.subprocess.Process, path: str)
 @asynccontextmanager
 async def server(
     command: list[str], env: dict[str, str], port: int, probe: str
-) -> AsyncIterator[str]:
+) -> AsyncIterator[tuple[str, int]]:
     process = await asyncio.create_subprocess_exec(
         *command,
         env=env,
@@ -179,7 +197,7 @@ async def server(
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_healthy(url, process, probe)
-        yield url
+        yield url, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -231,7 +249,7 @@ async def prepare_database(url: str, env: dict[str, str], workdir: Path) -> None
     await db.dispose()
 
 
-async def run(requests: int, concurrency: int) -> int:
+async def run(requests: int, concurrency: int, worker_counts: list[int]) -> int:
     slack = SlackStandIn().start()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
     slack_env = base_env | {
@@ -244,7 +262,7 @@ async def run(requests: int, concurrency: int) -> int:
     warmup = payloads(200, slack.response_url("bench"))
     workdir = Path(tempfile.mkdtemp(prefix="partnerbot-bench-"))
     postgres = await PostgresServer().start()
-    results: list[tuple[Result, Result]] = []
+    results: list[Result] = []
     try:
         port = free_port()
         bare_cmd = [
@@ -259,26 +277,26 @@ async def run(requests: int, concurrency: int) -> int:
             "--secret",
             SIGNING_SECRET,
         ]
-        async with server(bare_cmd, base_env, port, "/slack/events") as url:
-            await drive("warm-up", url + "/slack/events", warmup, concurrency)
+        async with server(bare_cmd, base_env, port, "/slack/events") as (url, pid):
+            await drive("warm-up", url + "/slack/events", warmup, concurrency, pid)
             bare = await drive(
-                "bare Bolt app (ack only)", url + "/slack/events", bodies, concurrency
+                "bare Bolt app (ack only)", url + "/slack/events", bodies, concurrency, pid
             )
-        for backend, db_url in (
+        databases = [
             ("SQLite", f"sqlite:///{workdir}/bench.db"),
             ("PostgreSQL", await postgres.create_database()),
-        ):
+        ]
+        for backend, db_url in databases:
             env = slack_env | {"PARTNERBOT_DATABASE_URL": db_url}
             await prepare_database(db_url, env, workdir)
-            port = free_port()
-            async with server(
-                [PARTNERBOT, "serve", "--port", str(port)], env, port, "/healthz"
-            ) as url:
-                await drive("warm-up", url + "/slack/events", warmup, concurrency)
-                ours = await drive(
-                    f"partnerbot serve ({backend})", url + "/slack/events", bodies, concurrency
-                )
-            results.append((ours, bare))
+            for workers in worker_counts:
+                port = free_port()
+                command = [PARTNERBOT, "serve", "--port", str(port), "--workers", str(workers)]
+                async with server(command, env, port, "/healthz") as (url, pid):
+                    await drive("warm-up", url + "/slack/events", warmup, concurrency, pid)
+                    name = f"partnerbot serve ({backend}, {workers}w)"
+                    ours = await drive(name, url + "/slack/events", bodies, concurrency, pid)
+                    results.append(ours)
     finally:
         await postgres.stop()
         slack.stop()
@@ -287,13 +305,16 @@ async def run(requests: int, concurrency: int) -> int:
     print(
         f"\n{requests} requests (half /deals commands, half Next-page clicks), {concurrency} concurrent clients"
     )
-    print(f"{'target':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'non-200':>7}")
+    print(
+        f"{'target':<30} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'server CPU':>10} {'non-200':>7}"
+    )
+    print(f"{'':<30} {'':>8} {'':>8} {'':>9} {'ms/request':>10}")
     print(bare.row())
     ok = bare.errors == 0
-    for ours, _ in results:
+    for ours in results:
         print(ours.row())
     print()
-    for ours, _ in results:
+    for ours in results:
         share = ours.rps / bare.rps
         verdict = (
             "meets" if ours.pct(0.99) < 100 and share >= 0.70 and ours.errors == 0 else "MISSES"
@@ -312,8 +333,10 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", default="1,2", help="serve --workers values to try, e.g. 1,2")
     args = parser.parse_args()
-    sys.exit(asyncio.run(run(args.requests, args.concurrency)))
+    worker_counts = [int(n) for n in args.workers.split(",")]
+    sys.exit(asyncio.run(run(args.requests, args.concurrency, worker_counts)))
 
 
 if __name__ == "__main__":

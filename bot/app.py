@@ -13,7 +13,7 @@ from bot.domain.access import SlackDirectory
 from bot.handlers import register_all
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.slack import SlackWebDirectory, build_web_client
+from bot.slack import SlackHttp, SlackWebDirectory, build_web_client
 from bot.tasks import BackgroundTasks
 from bot.web import build_asgi
 from store.db import Database
@@ -28,9 +28,14 @@ class PartnerBot:
     asgi: Starlette
     web_client: AsyncWebClient
 
+    async def start(self) -> None:
+        """Open long-lived connections (call inside the event loop, before serving)."""
+        await self.services.slack_http.start()
+
     async def aclose(self) -> None:
-        """Finish background work and close the database pool."""
+        """Finish background work, then close Slack connections and the database pool."""
         await self.services.tasks.drain()
+        await self.services.slack_http.close()
         await self.services.db.dispose()
 
 
@@ -48,6 +53,7 @@ def build_app(
         directory=directory or SlackWebDirectory(web_client),
         tasks=BackgroundTasks(),
         metrics=Metrics(),
+        slack_http=SlackHttp(web_client),
     )
     bolt = None
     if settings.slack_configured:

@@ -101,14 +101,21 @@ def _print_json(value: Any) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT, else 3000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes.")] = 1,
 ) -> None:
     """Serve Slack over HTTP (or Socket Mode when an app token is set), /healthz and /metrics."""
-    from bot.server import run_server
+    from bot.server import run_server, run_workers
 
     settings = _settings()
+    if workers > 1 and settings.slack_app_token is not None:
+        err.print("partnerbot: Socket Mode runs in one process; drop --workers.")
+        raise typer.Exit(2)
     upgrade_sync(settings.database_url)
     chosen_port = port if port is not None else int(os.environ.get("PORT", "3000"))
-    asyncio.run(run_server(settings, host=host, port=chosen_port))
+    if workers > 1:
+        run_workers(settings, host=host, port=chosen_port, workers=workers)
+    else:
+        asyncio.run(run_server(settings, host=host, port=chosen_port))
 
 
 @app.command()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.domain.access import SlackDirectory
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.slack import SlackHttp
 from bot.tasks import BackgroundTasks
 from store.db import Database
 
@@ -20,3 +21,4 @@ class Services:
     directory: SlackDirectory
     tasks: BackgroundTasks
     metrics: Metrics
+    slack_http: SlackHttp

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.applications import Starlette
 
 from bot.app import build_app
-from bot.settings import Settings
+from bot.logs import configure_logging
+from bot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +84,25 @@ async def run_server(settings: Settings, *, host: str, port: int) -> None:
     finally:
         if socket_mode is not None:
             await socket_mode.close_async()
+
+
+def create_asgi() -> Starlette:
+    """The ASGI app for one of `serve --workers N`'s processes (settings from the environment)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return build_app(settings).asgi
+
+
+def run_workers(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Serve HTTP from several processes sharing one socket (uvicorn's supervisor)."""
+    if not settings.slack_configured:
+        _explain_missing_slack(settings, f"http://{host}:{port}")
+    uvicorn.run(
+        "bot.server:create_asgi",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )

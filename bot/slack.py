@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -11,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.domain.access import SlackProfile
 from bot.settings import Settings
@@ -28,6 +31,37 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers, timeout=10
     )
+
+
+class SlackHttp:
+    """One aiohttp session, and so one pool of kept-alive connections, for every call to Slack.
+
+    Without it slack_sdk opens a new session (a new TCP and TLS handshake) for each Web API
+    call and each response_url post. `start()` runs inside the event loop at app start-up.
+    """
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the shared session and hand it to the Web API client."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+            self.client.session = self._session
+
+    async def close(self) -> None:
+        """Close the shared session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session, self.client.session = None, None
+
+    async def respond(self, response_url: str, **message: Any) -> None:
+        """Post to an interaction's response_url (to replace or add an ephemeral message)."""
+        webhook = AsyncWebhookClient(response_url, session=self._session, timeout=10)
+        response = await webhook.send_dict(message)
+        if response.status_code != 200:
+            log.warning("response_url answered %s: %s", response.status_code, response.body[:200])
 
 
 class SlackWebDirectory:

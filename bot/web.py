@@ -107,8 +107,10 @@ def build_asgi(services: Services, bolt: AsyncApp | None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.slack_http.start()
         yield
         await services.tasks.drain()
+        await services.slack_http.close()
         await services.db.dispose()
 
     def route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 log = logging.getLogger(__name__)
 
 _WRITE_OPTION = "partnerbot_write"
+_READ_OPTION = "partnerbot_read"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -49,8 +50,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        writing = conn.get_execution_options().get(_WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_READ_OPTION):
+            return  # autocommit: each read statement is its own snapshot
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
 
 
 class Database:
@@ -58,9 +61,17 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine = create_async_engine(async_url(url), echo=echo)
-        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # A pool as deep as the concurrency we serve: overflow connections are closed on
+        # return, and re-opening them (a PostgreSQL backend, an aiosqlite thread) under load
+        # costs far more than keeping them.
+        self.engine = create_async_engine(async_url(url), echo=echo, pool_size=20, max_overflow=20)
         self.dialect = self.engine.dialect.name
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # Reads run without a transaction: one round trip per query, no BEGIN/COMMIT.
+        read_options: dict[str, Any] = {_READ_OPTION: True}
+        if self.dialect == "postgresql":
+            read_options["isolation_level"] = "AUTOCOMMIT"
+        self._read_engine = self.engine.execution_options(**read_options)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
 
@@ -75,8 +86,9 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """Yield a session for reading only (on SQLite it never waits for a writer)."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+        """Yield a session for reading only, without a transaction: each statement sees
+        committed data as of its own start. Never waits for a writer."""
+        async with AsyncSession(self._read_engine, expire_on_commit=False) as session:
             yield session
 
     async def ping(self) -> None:

@@ -204,8 +204,10 @@ def make_settings(db: Database, slack: SlackStandIn, **overrides: Any) -> Settin
 async def bot(program: Database, slack: SlackStandIn) -> AsyncIterator[PartnerBot]:
     """partnerbot on the test database and the Slack stand-in."""
     app = build_app(make_settings(program, slack), db=program)
+    await app.start()
     yield app
     await app.services.tasks.drain()
+    await app.services.slack_http.close()
 
 
 @pytest.fixture
@@ -225,7 +227,7 @@ def free_port() -> int:
 async def serve_over_http(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     """Serve an ASGI app with uvicorn on a loopback port; return (server, task, base URL)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())

@@ -61,7 +61,7 @@ async def visible_deals(
     # One round trip for the page and the total (a window count), reading only the
     # partner-safe columns: pricing and notes never leave the database on this path.
     deal = DealRegistration
-    query = select(
+    query = select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
         deal.id, deal.customer_company, deal.status, deal.protection_expires_at, deal.sla_due_at,
         Partner.name, func.count().over(),
     ).join(Partner, col(deal.partner_id) == col(Partner.id))  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
 from bot.context import Services
@@ -29,9 +29,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack(response_type="ephemeral", blocks=page, text="Deal registrations")
 
     @app.action(re.compile(f"^{ActionId.DEALS_PAGE}:"))
-    async def turn_page(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def turn_page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
         await ack()
         person: Person = context["person"]
         value = str(body["actions"][0].get("value") or "0")
@@ -39,6 +37,8 @@ def register(app: AsyncApp, services: Services) -> None:
 
         async def replace_message() -> None:
             page = await page_blocks(person, offset)
-            await respond(replace_original=True, blocks=page, text="Deal registrations")
+            await services.slack_http.respond(
+                body["response_url"], replace_original=True, blocks=page, text="Deal registrations"
+            )
 
         services.tasks.spawn(replace_message(), name="deals-page")
