@@ -165,6 +165,33 @@ async def drive(
         return Result(name, latencies, elapsed, errors, cpu_seconds(pid) - cpu_before)
 
 
+async def drive_at_rate(
+    name: str, url: str, bodies: list[tuple[bytes, str]], rate: float, pid: int
+) -> Result:
+    """Open loop: start one request every 1/rate s whatever the answers; record latencies."""
+    latencies: list[float] = []
+    errors = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def one(body: bytes, content_type: str) -> None:
+            nonlocal errors
+            headers = {"Content-Type": content_type, **sign(body, secret=SIGNING_SECRET)}
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                errors += response.status != 200
+            latencies.append(time.perf_counter() - started)
+
+        started, cpu_before = time.perf_counter(), cpu_seconds(pid)
+        tasks = []
+        for n, (body, content_type) in enumerate(bodies):
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(body, content_type)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        return Result(name, latencies, elapsed, errors, cpu_seconds(pid) - cpu_before)
+
+
 async def wait_healthy(url: str, process: asyncio.subprocess.Process, path: str) -> None:
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
@@ -249,7 +276,7 @@ async def prepare_database(url: str, env: dict[str, str], workdir: Path) -> None
     await db.dispose()
 
 
-async def run(requests: int, concurrency: int, worker_counts: list[int]) -> int:
+async def run(requests: int, concurrency: int, worker_counts: list[int], rate: float) -> int:
     slack = SlackStandIn().start()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
     slack_env = base_env | {
@@ -263,6 +290,7 @@ async def run(requests: int, concurrency: int, worker_counts: list[int]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="partnerbot-bench-"))
     postgres = await PostgresServer().start()
     results: list[Result] = []
+    open_loop: list[Result] = []
     try:
         port = free_port()
         bare_cmd = [
@@ -297,6 +325,12 @@ async def run(requests: int, concurrency: int, worker_counts: list[int]) -> int:
                     name = f"partnerbot serve ({backend}, {workers}w)"
                     ours = await drive(name, url + "/slack/events", bodies, concurrency, pid)
                     results.append(ours)
+                    if workers == 1:
+                        name = f"{backend}, 1w, {rate:.0f} req/s"
+                        paced = bodies[: int(rate * 10)]
+                        open_loop.append(
+                            await drive_at_rate(name, url + "/slack/events", paced, rate, pid)
+                        )
     finally:
         await postgres.stop()
         slack.stop()
@@ -324,6 +358,11 @@ async def run(requests: int, concurrency: int, worker_counts: list[int]) -> int:
             f"{ours.name}: p99 {ours.pct(0.99):.1f} ms (target < 100), throughput {share:.0%} of bare "
             f"(target >= 70%), mean {statistics.mean(ours.latencies) * 1000:.1f} ms: {verdict} the targets"
         )
+    print(
+        f"\nOpen loop, {rate:.0f} requests/s for 10 s (a busy program's real traffic is far lower):"
+    )
+    for paced in open_loop:
+        print(paced.row())
     return 0 if ok else 1
 
 
@@ -334,9 +373,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", default="1,2", help="serve --workers values to try, e.g. 1,2")
+    parser.add_argument("--rate", type=float, default=100, help="open-loop requests per second")
     args = parser.parse_args()
     worker_counts = [int(n) for n in args.workers.split(",")]
-    sys.exit(asyncio.run(run(args.requests, args.concurrency, worker_counts)))
+    sys.exit(asyncio.run(run(args.requests, args.concurrency, worker_counts, args.rate)))
 
 
 if __name__ == "__main__":
