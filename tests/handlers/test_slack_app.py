@@ -300,3 +300,35 @@ async def test_without_slack_credentials_slack_events_says_what_to_set(sqlite_db
     assert events.status_code == 503
     assert "PARTNERBOT_SLACK_BOT_TOKEN" in events.json()["set"]
     assert health.status_code == 200 and health.json()["slack"] is False
+
+
+# --- When Slack itself misbehaves ------------------------------------------------------------
+
+
+async def test_a_slow_slack_never_delays_the_ack(
+    bot: PartnerBot, sender: SlackSender, slack: SlackStandIn
+) -> None:
+    slack.slow("views.publish", 2.0)
+    started = time.monotonic()
+    response = await sender.event(
+        {"type": "app_home_opened", "user": "U0NORA", "channel": "D0NORA", "tab": "home"}
+    )
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1.0
+    await bot.services.tasks.drain()
+    assert len(slack.calls_to("views.publish")) == 1
+
+
+async def test_a_slack_error_is_logged_and_the_request_still_answered(
+    bot: PartnerBot, sender: SlackSender, slack: SlackStandIn, caplog
+) -> None:
+    slack.fail("views.publish", "invalid_blocks")
+    response = await sender.event(
+        {"type": "app_home_opened", "user": "U0NORA", "channel": "D0NORA", "tab": "home"}
+    )
+    assert response.status_code == 200
+    await bot.services.tasks.drain()
+    assert any(
+        "app-home" in record.getMessage() and record.levelname == "ERROR"
+        for record in caplog.records
+    )
