@@ -26,20 +26,16 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from store.db import Database  # noqa: E402
-from store.models import DealRegistration, Person  # noqa: E402
-from store.types import utcnow  # noqa: E402
+from tests.harness.data import add_registrations  # noqa: E402
 from tests.harness.postgres import PostgresServer  # noqa: E402
 from tests.harness.slack_requests import SIGNING_SECRET, sign  # noqa: E402
 from tests.harness.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
@@ -250,29 +246,8 @@ async def prepare_database(url: str, env: dict[str, str], workdir: Path) -> None
         raise RuntimeError(f"partners import failed: {stderr.decode()}")
     db = Database(url)
     async with db.session() as session:
-        people = (await session.exec(select(Person))).all()
-        for person in people[::5]:
-            for n in range(25):
-                key = f"{person.id}-{n}"
-                session.add(
-                    DealRegistration(
-                        partner_id=person.partner_id or 0,
-                        registered_by_id=person.id or 0,
-                        customer_company=f"Customer {key}",
-                        customer_domain=f"c{key}.example",
-                        normalized_domain=f"c{key}.example",
-                        normalized_company=f"customer {key}",
-                        contact_name="Pat",
-                        contact_email="pat@example.com",
-                        estimated_value=Decimal(1000),
-                        currency="EUR",
-                        expected_close_date=date.today() + timedelta(days=30),
-                        products=["Core"],
-                        motion="resale",
-                        sla_due_at=utcnow() + timedelta(hours=48),
-                        idempotency_key=f"bench-{key}",
-                    )
-                )
+        for p in range(20):
+            await add_registrations(session, f"Partner {p}", 25)
     await db.dispose()
 
 

@@ -4,52 +4,22 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, timedelta
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import httpx
-from sqlmodel import select
 
 from bot.app import PartnerBot
 from bot.domain import audit, people
 from store.db import Database
-from store.models import DealRegistration, Partner, Person
-from store.types import utcnow
+from tests.harness.data import add_registrations
 from tests.harness.slack_requests import SlackSender
 from tests.harness.slack_standin import SlackStandIn
 
 
-async def add_deals(
-    db: Database, partner_name: str, count: int, *, notes: str = "secret pricing notes"
-) -> None:
+async def add_deals(db: Database, partner_name: str, count: int) -> None:
     """Registrations stored directly (the registration flow itself is another feature)."""
     async with db.session() as session:
-        partner = (await session.exec(select(Partner).where(Partner.name == partner_name))).one()
-        person = (await session.exec(select(Person).where(Person.partner_id == partner.id))).first()
-        assert person is not None
-        for n in range(count):
-            session.add(
-                DealRegistration(
-                    partner_id=partner.id or 0,
-                    registered_by_id=person.id or 0,
-                    customer_company=f"{partner_name.split()[0]} Customer {n}",
-                    customer_domain=f"c{n}.example",
-                    normalized_domain=f"c{n}.example",
-                    normalized_company=f"customer {n}",
-                    contact_name="Pat",
-                    contact_email="pat@c.example",
-                    estimated_value=Decimal("125000.00"),
-                    currency="EUR",
-                    expected_close_date=date.today() + timedelta(days=30),
-                    products=["Core"],
-                    motion="resale",
-                    notes=notes,
-                    submitted_at=utcnow() - timedelta(minutes=count - n),
-                    sla_due_at=utcnow() + timedelta(hours=48),
-                    idempotency_key=f"{partner_name}-{n}",
-                )
-            )
+        await add_registrations(session, partner_name, count)
 
 
 def text_of(blocks: list[dict]) -> str:
