@@ -259,14 +259,12 @@ def users_list(as_json: JsonOption = False) -> None:
 @deals_app.command("list")
 def deals_list(as_json: JsonOption = False) -> None:
     """List deal registrations, newest first."""
-    from bot.domain.deals import visible_deals
-    from store.models import Person, Role
+    from bot.domain.deals import list_registrations
 
     settings = _settings()
-    admin_view = Person(name="cli", email="cli@localhost", role=Role.ADMIN)
 
     async def work(session: Any) -> list[Any]:
-        page = await visible_deals(session, admin_view, limit=10_000)
+        page = await list_registrations(session, limit=100_000)
         return page.deals
 
     deals = _in_session(settings, work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -122,13 +121,3 @@ def build_asgi(services: Services, bolt: AsyncApp | None) -> Starlette:
         route("/metrics", _metrics_endpoint(services), ["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-def describe_setup(services: Services) -> str:
-    """A one-paragraph log message saying what still needs configuring."""
-    missing = services.settings.missing_slack_settings()
-    if not missing:
-        return "Slack is configured."
-    return "Slack is not configured; serving /healthz and /metrics only. Set: " + json.dumps(
-        missing
-    )

@@ -167,3 +167,25 @@ def test_the_worker_starts_logs_and_stops_cleanly_on_sigterm(
     _, rest = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "received SIGTERM" in rest and "worker stopped" in rest
+
+
+async def test_deals_list_shows_registrations_without_pricing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from store.db import Database
+    from tests.harness.data import add_registrations
+
+    (tmp_path / "partners.csv").write_text(CSV)
+    assert run(env, tmp_path, "partners", "import", "partners.csv").returncode == 0
+    db = Database(env["PARTNERBOT_DATABASE_URL"])
+    async with db.session() as session:
+        await add_registrations(session, "Acme Channel", 3)
+    await db.dispose()
+    listed = json.loads(run(env, tmp_path, "deals", "list", "--json").stdout)
+    assert [row["customer"] for row in listed] == [
+        "Acme Customer 2",
+        "Acme Customer 1",
+        "Acme Customer 0",
+    ]
+    assert listed[0]["partner"] == "Acme Channel" and listed[0]["status"] == "pending"
+    assert "125000" not in json.dumps(listed)

@@ -58,6 +58,24 @@ async def visible_deals(
     session: AsyncSession, person: Person, *, offset: int = 0, limit: int = PAGE_SIZE
 ) -> DealPage:
     """The registrations this person may see, newest first: a partner sees their company's."""
+    if person.role != Role.PARTNER:
+        return await list_registrations(session, offset=offset, limit=limit)
+    if person.partner_id is None:
+        raise AccessDenied("Your account is not linked to a partner company.")
+    return await list_registrations(
+        session, partner_id=person.partner_id, show_partner=False, offset=offset, limit=limit
+    )
+
+
+async def list_registrations(
+    session: AsyncSession,
+    *,
+    partner_id: int | None = None,
+    show_partner: bool = True,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> DealPage:
+    """Registrations, newest first: all of them, or one partner company's."""
     # One round trip for the page and the total (a window count), reading only the
     # partner-safe columns: pricing and notes never leave the database on this path.
     deal = DealRegistration
@@ -65,16 +83,15 @@ async def visible_deals(
         deal.id, deal.customer_company, deal.status, deal.protection_expires_at, deal.sla_due_at,
         Partner.name, func.count().over(),
     ).join(Partner, col(deal.partner_id) == col(Partner.id))  # fmt: skip
-    if person.role == Role.PARTNER:
-        if person.partner_id is None:
-            raise AccessDenied("Your account is not linked to a partner company.")
-        query = query.where(deal.partner_id == person.partner_id)
+    if partner_id is not None:
+        query = query.where(deal.partner_id == partner_id)
     offset = max(offset, 0)
     order = (col(deal.submitted_at).desc(), col(deal.id).desc())
     rows = (await session.exec(query.order_by(*order).offset(offset).limit(limit))).all()
     if not rows and offset > 0:  # past the end (the list shrank): show the first page
-        return await visible_deals(session, person, offset=0, limit=limit)
-    show_partner = person.role != Role.PARTNER
+        return await list_registrations(
+            session, partner_id=partner_id, show_partner=show_partner, limit=limit
+        )
     deals = [
         DealSummary(
             id=deal_id or 0,

@@ -315,17 +315,14 @@ def validate(source: str, rows: list[ImportRow]) -> tuple[list[PartnerSpec], lis
 
 async def _apply_partner(
     session: AsyncSession, spec: PartnerSpec, report: ImportReport, actor: audit.Actor
-) -> tuple[Partner, list[RowError]]:
+) -> tuple[int | None, list[RowError]]:
+    """Create or update one partner and its domains; return its id and any conflicts."""
     partner = (await session.exec(select(Partner).where(Partner.name == spec.name))).first()
-    current = (
-        (
-            await session.exec(select(PartnerDomain).where(PartnerDomain.partner_id == partner.id))
-        ).all()
-        if partner
-        else []
-    )
+    current: list[PartnerDomain] = []
     before = None
     if partner is not None:
+        owned = select(PartnerDomain).where(PartnerDomain.partner_id == partner.id)
+        current = list((await session.exec(owned)).all())
         before = {
             "type": partner.type,
             "tier": partner.tier,
@@ -340,8 +337,8 @@ async def _apply_partner(
         "active": True,
         "domains": list(spec.domains),
     }
-    if before == after:
-        return partner, []  # type: ignore[return-value]
+    if partner is not None and before == after:
+        return partner.id, []
     errors = []
     for domain in spec.domains:
         owner = await session.get(PartnerDomain, domain)
@@ -352,18 +349,14 @@ async def _apply_partner(
                 )
             )
     if errors:
-        return partner, errors  # type: ignore[return-value]
+        return (partner.id if partner else None), errors
     if partner is None:
         partner = Partner(name=spec.name, type=spec.type)
         report.partners_created += 1
     else:
         report.partners_updated += 1
-    partner.type, partner.tier, partner.region, partner.active = (
-        spec.type,
-        spec.tier,
-        spec.region,
-        True,
-    )
+    partner.type, partner.tier, partner.region = spec.type, spec.tier, spec.region
+    partner.active = True
     partner.updated_at = utcnow()
     session.add(partner)
     await session.flush()
@@ -386,7 +379,7 @@ async def _apply_partner(
         before=before,
         after=after,
     )
-    return partner, []
+    return partner.id, []
 
 
 async def _apply_person(
@@ -456,9 +449,8 @@ async def import_partners(
     report, errors = ImportReport(), []
     partner_ids: dict[str, int | None] = {}
     for spec in partners:
-        partner, problems = await _apply_partner(session, spec, report, actor)
+        partner_ids[spec.name], problems = await _apply_partner(session, spec, report, actor)
         errors += problems
-        partner_ids[spec.name] = partner.id if partner else None
     for done, person in enumerate(people, start=1):
         partner_id = partner_ids.get(person.partner) if person.partner else None
         errors += await _apply_person(session, person, partner_id, report, actor)

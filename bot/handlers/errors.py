@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 
+from bot.blocks import notice_modal
 from bot.errors import InvalidInput, UserFacingError
 
 log = logging.getLogger(__name__)
@@ -21,14 +22,8 @@ def _answer_body(
     if body.get("type") == "view_submission" and isinstance(error, InvalidInput) and error.field:
         return {"response_action": "errors", "errors": {error.field: message}}
     if body.get("type") == "view_submission":
-        return {"response_action": "update", "view": _notice(message)}
+        return {"response_action": "update", "view": notice_modal("partnerbot", message)}
     return {"response_type": "ephemeral", "text": message}
-
-
-def _notice(message: str) -> dict[str, Any]:
-    from bot.blocks import notice_modal  # blocks imports domain types; keep this module light
-
-    return notice_modal("partnerbot", message)
 
 
 def register(app: AsyncApp) -> None:
