@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +19,8 @@ from store.models import SlackReceipt
 
 log = logging.getLogger(__name__)
 
-Next = Callable[[], Awaitable[BoltResponse]]
+# Bolt's next(): marks the chain as continued; the listener runs after the last middleware.
+Next = Callable[[], Awaitable[None]]
 
 
 def _refusal(
@@ -35,10 +35,14 @@ def _refusal(
             status=200,
             body={"response_action": "update", "view": blocks.notice_modal("No access", message)},
         )
-    if kind == "block_actions" and context.respond is not None:
-        respond = context.respond
+    if kind == "block_actions" and body.get("response_url"):
         services.tasks.spawn(
-            respond(text=message, response_type="ephemeral", replace_original=False),
+            services.slack_http.respond(
+                body["response_url"],
+                text=message,
+                response_type="ephemeral",
+                replace_original=False,
+            ),
             name="refusal-respond",
         )
     elif (
@@ -58,25 +62,28 @@ def register(app: AsyncApp, services: Services) -> None:
     """Install the middlewares, in order: retry de-duplication, then identity."""
 
     @app.middleware
-    async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse:
+    async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
-            return await next()
+            await next()
+            return None
         try:
             async with services.db.session() as session:
                 session.add(SlackReceipt(event_id=str(event_id)))
         except IntegrityError:
             log.info("slack event %s was already handled; ignoring the retry", event_id)
             return BoltResponse(status=200, body="")
-        return await next()
+        await next()
+        return None
 
     @app.middleware
     async def identify(
-        req: AsyncBoltRequest, body: dict[str, Any], context: AsyncBoltContext, next: Next
-    ) -> BoltResponse:
+        body: dict[str, Any], context: AsyncBoltContext, next: Next
+    ) -> BoltResponse | None:
         user_id, team_id = slack_user(body)
         if user_id is None:
-            return await next()
+            await next()
+            return None
         try:
             context["person"] = await identify_slack_user(
                 services.db, services.directory, user_id=user_id, team_id=team_id
@@ -89,4 +96,5 @@ def register(app: AsyncApp, services: Services) -> None:
                 type(refused).__name__,
             )
             return _refusal(body, refused.message, services, context)
-        return await next()
+        await next()
+        return None
