@@ -1,0 +1,489 @@
+"""A registration's life after submission: decisions, questions, withdrawal, extensions.
+
+Every transition is a conditional UPDATE (`… WHERE status IN (…)`), so two managers
+clicking at once, or one double-clicking, give exactly one decision; the loser is told
+who decided and when. Every change is audited and queues its CRM write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import audit, outbox
+from bot.domain.access import MissingRole, require_role
+from bot.errors import InvalidInput, NotFound, UserFacingError
+from bot.settings import Settings
+from store.db import Database
+from store.models import (
+    Channel,
+    DealExtension,
+    DealMessage,
+    DealRegistration,
+    DealStatus,
+    Partner,
+    Person,
+    Role,
+    Tier,
+)
+
+OPEN = (DealStatus.PENDING, DealStatus.INFO_REQUESTED)
+EXTENSION_CHOICES = (15, 30, 60)
+DEFAULT_MAX_EXTENSIONS = 2
+MANAGERS = (Role.MANAGER, Role.ADMIN)
+
+
+class AlreadyDecided(UserFacingError):
+    """Someone else changed the registration first."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A registration after a change, with who is involved (for notifications)."""
+
+    deal: DealRegistration
+    partner: Partner
+    registered_by: Person
+    actor: Person
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "earlier"
+
+
+async def require_manager(db: Database, person: Person, *, action: str, subject_id: object) -> None:
+    """Refuse a non-manager and leave an audit event of the attempt (in its own transaction)."""
+    if person.role in MANAGERS:
+        return
+    async with db.session() as session:
+        await audit.record(
+            session,
+            actor=audit.Actor.person(person),
+            channel=Channel.SLACK,
+            action="access.denied",
+            subject_type="deal",
+            subject_id=subject_id,
+            after={"attempted": action, "role": person.role},
+        )
+    raise MissingRole("Only a channel manager or admin can do that. Nothing was changed.")
+
+
+async def _outcome(session: AsyncSession, deal_id: int, actor: Person) -> Outcome:
+    deal = await session.get(DealRegistration, deal_id, populate_existing=True)
+    if deal is None:
+        raise NotFound("That registration no longer exists.")
+    partner = await session.get(Partner, deal.partner_id)
+    registered_by = await session.get(Person, deal.registered_by_id)
+    assert partner is not None and registered_by is not None  # foreign keys
+    return Outcome(deal, partner, registered_by, actor)
+
+
+async def _already(session: AsyncSession, deal_id: int) -> AlreadyDecided:
+    deal = await session.get(DealRegistration, deal_id, populate_existing=True)
+    if deal is None:
+        return AlreadyDecided("That registration no longer exists.")
+    who = await session.get(Person, deal.decided_by_id) if deal.decided_by_id else None
+    by = f" by {who.name}" if who else ""
+    return AlreadyDecided(
+        f"Already {deal.status.replace('_', ' ')}{by} at {_when(deal.decided_at)}."
+    )
+
+
+async def _transition(
+    session: AsyncSession, deal_id: int, from_statuses: tuple[str, ...], values: dict[str, Any]
+) -> bool:
+    result = await session.exec(
+        update(DealRegistration)
+        .where(col(DealRegistration.id) == deal_id, col(DealRegistration.status).in_(from_statuses))
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def _protection_days(session: AsyncSession, partner: Partner, settings: Settings) -> int:
+    tier = await session.get(Tier, partner.tier) if partner.tier else None
+    return tier.protection_days if tier and tier.protection_days else settings.protection_days
+
+
+def _crm_deal_payload(outcome: Outcome) -> dict[str, Any]:
+    deal = outcome.deal
+    return {
+        "deal_id": deal.id,
+        "customer": deal.customer_company,
+        "domain": deal.normalized_domain,
+        "partner": outcome.partner.name,
+        "status": deal.status,
+        "motion": deal.motion,
+        "amount": str(deal.estimated_value),
+        "currency": deal.currency,
+        "close_date": deal.expected_close_date.isoformat(),
+        "protection_expires_at": deal.protection_expires_at.isoformat()
+        if deal.protection_expires_at
+        else None,
+    }
+
+
+async def _record(
+    session: AsyncSession,
+    outcome: Outcome,
+    *,
+    action: str,
+    channel: Channel,
+    note: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Audit the change and queue the CRM deal update and timeline note."""
+    deal, key = outcome.deal, f"deal:{outcome.deal.id}"
+    await outbox.enqueue(
+        session,
+        kind="upsert_deal",
+        record_key=key,
+        idempotency_key=f"{key}:{action}:{deal.last_activity_at.isoformat()}",
+        payload=_crm_deal_payload(outcome),
+    )
+    await outbox.enqueue(
+        session,
+        kind="add_note",
+        record_key=key,
+        idempotency_key=f"{key}:{action}:note:{deal.last_activity_at.isoformat()}",
+        payload={
+            "deal_id": deal.id,
+            "author": outcome.actor.name,
+            "text": note,
+            "at": deal.last_activity_at.isoformat(),
+        },
+    )
+    await audit.record(
+        session,
+        actor=audit.Actor.person(outcome.actor),
+        channel=channel,
+        action=action,
+        subject_type="deal",
+        subject_id=deal.id,
+        before=before,
+        after=after,
+    )
+
+
+# --- Manager decisions ------------------------------------------------------------------
+
+
+async def approve(
+    session: AsyncSession,
+    *,
+    manager: Person,
+    deal_id: int,
+    settings: Settings,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Outcome:
+    """Approve: protection starts now and lasts the tier's (or the program's) window."""
+    require_role(manager, *MANAGERS)
+    deal = await session.get(DealRegistration, deal_id)
+    if deal is None:
+        raise NotFound("That registration no longer exists.")
+    partner = await session.get(Partner, deal.partner_id)
+    assert partner is not None
+    expires = now + timedelta(days=await _protection_days(session, partner, settings))
+    values = {
+        "status": DealStatus.APPROVED,
+        "decided_at": now,
+        "decided_by_id": manager.id,
+        "protection_started_at": now,
+        "protection_expires_at": expires,
+        "last_activity_at": now,
+    }
+    if not await _transition(session, deal_id, OPEN, values):
+        raise await _already(session, deal_id)
+    outcome = await _outcome(session, deal_id, manager)
+    await _record(
+        session,
+        outcome,
+        action="deal.approved",
+        channel=channel,
+        note=f"Approved by {manager.name}; protected until {_when(expires)}.",
+        before={"status": deal.status},
+        after={"status": "approved", "protection_expires_at": expires},
+    )
+    return outcome
+
+
+async def decline(
+    session: AsyncSession,
+    *,
+    manager: Person,
+    deal_id: int,
+    reason: str,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Outcome:
+    """Decline with a reason the partner will read."""
+    require_role(manager, *MANAGERS)
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput("Give the partner a reason.", field="reason")
+    values = {
+        "status": DealStatus.DECLINED,
+        "decided_at": now,
+        "decided_by_id": manager.id,
+        "decline_reason": reason,
+        "last_activity_at": now,
+    }
+    if not await _transition(session, deal_id, OPEN, values):
+        raise await _already(session, deal_id)
+    outcome = await _outcome(session, deal_id, manager)
+    await _record(
+        session,
+        outcome,
+        action="deal.declined",
+        channel=channel,
+        note=f"Declined by {manager.name}: {reason}",
+        before={"status": "open"},
+        after={"status": "declined", "reason": reason},
+    )
+    return outcome
+
+
+async def request_info(
+    session: AsyncSession,
+    *,
+    manager: Person,
+    deal_id: int,
+    question: str,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Outcome:
+    """Ask the partner a question; the registration waits for the answer."""
+    require_role(manager, *MANAGERS)
+    question = question.strip()
+    if not question:
+        raise InvalidInput("Write the question for the partner.", field="question")
+    if not await _transition(
+        session, deal_id, OPEN, {"status": DealStatus.INFO_REQUESTED, "last_activity_at": now}
+    ):
+        raise await _already(session, deal_id)
+    session.add(
+        DealMessage(
+            deal_id=deal_id,
+            author_id=manager.id or 0,
+            kind="question",
+            text=question,
+            channel=channel,
+            created_at=now,
+        )
+    )
+    outcome = await _outcome(session, deal_id, manager)
+    await _record(
+        session,
+        outcome,
+        action="deal.info_requested",
+        channel=channel,
+        note=f"{manager.name} asked: {question}",
+        before={"status": "open"},
+        after={"status": "info_requested", "question": question},
+    )
+    return outcome
+
+
+# --- Partner actions ----------------------------------------------------------------------
+
+
+async def _own_deal(session: AsyncSession, partner_user: Person, deal_id: int) -> DealRegistration:
+    require_role(partner_user, Role.PARTNER)
+    deal = await session.get(DealRegistration, deal_id)
+    if deal is None or deal.partner_id != partner_user.partner_id:
+        raise NotFound("That registration is not one of your company's.")
+    return deal
+
+
+async def answer(
+    session: AsyncSession,
+    *,
+    partner_user: Person,
+    deal_id: int,
+    text: str,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Outcome:
+    """The partner answers a manager's question; the registration goes back to the queue."""
+    await _own_deal(session, partner_user, deal_id)
+    text = text.strip()
+    if not text:
+        raise InvalidInput("Write your answer.", field="answer")
+    if not await _transition(
+        session,
+        deal_id,
+        (DealStatus.INFO_REQUESTED,),
+        {"status": DealStatus.PENDING, "last_activity_at": now},
+    ):
+        raise await _already(session, deal_id)
+    session.add(
+        DealMessage(
+            deal_id=deal_id,
+            author_id=partner_user.id or 0,
+            kind="answer",
+            text=text,
+            channel=channel,
+            created_at=now,
+        )
+    )
+    outcome = await _outcome(session, deal_id, partner_user)
+    await _record(
+        session,
+        outcome,
+        action="deal.info_answered",
+        channel=channel,
+        note=f"{partner_user.name} answered: {text}",
+        before={"status": "info_requested"},
+        after={"status": "pending"},
+    )
+    return outcome
+
+
+async def withdraw(
+    session: AsyncSession,
+    *,
+    partner_user: Person,
+    deal_id: int,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Outcome:
+    """The partner withdraws a registration; a protected customer is released."""
+    deal = await _own_deal(session, partner_user, deal_id)
+    values = {"status": DealStatus.WITHDRAWN, "last_activity_at": now}
+    if not await _transition(session, deal_id, (*OPEN, DealStatus.APPROVED), values):
+        raise await _already(session, deal_id)
+    outcome = await _outcome(session, deal_id, partner_user)
+    await _record(
+        session,
+        outcome,
+        action="deal.withdrawn",
+        channel=channel,
+        note=f"Withdrawn by {partner_user.name}.",
+        before={"status": deal.status},
+        after={"status": "withdrawn"},
+    )
+    return outcome
+
+
+# --- Extensions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtensionOutcome:
+    """An extension request or decision, with its registration."""
+
+    extension: DealExtension
+    outcome: Outcome
+
+
+async def request_extension(
+    session: AsyncSession,
+    *,
+    partner_user: Person,
+    deal_id: int,
+    days: int,
+    settings: Settings,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> ExtensionOutcome:
+    """Ask for more protection on an approved registration (15, 30 or 60 days, capped)."""
+    deal = await _own_deal(session, partner_user, deal_id)
+    if (
+        deal.status != DealStatus.APPROVED
+        or not deal.protection_expires_at
+        or deal.protection_expires_at <= now
+    ):
+        raise InvalidInput("Only a registration under protection can be extended.", field="days")
+    partner = await session.get(Partner, deal.partner_id)
+    tier = await session.get(Tier, partner.tier) if partner and partner.tier else None
+    cap = (
+        tier.max_extensions if tier and tier.max_extensions is not None else DEFAULT_MAX_EXTENSIONS
+    )
+    if days not in EXTENSION_CHOICES or days > settings.protection_days:
+        raise InvalidInput("Pick 15, 30 or 60 days.", field="days")
+    if deal.extension_count >= cap:
+        raise InvalidInput(
+            f"This registration already had the {cap} extension(s) allowed.", field="days"
+        )
+    pending = select(DealExtension).where(
+        DealExtension.deal_id == deal_id, DealExtension.status == "pending"
+    )
+    if (await session.exec(pending)).first() is not None:
+        raise InvalidInput(
+            "An extension request for this registration is already waiting.", field="days"
+        )
+    extension = DealExtension(
+        deal_id=deal_id, requested_by_id=partner_user.id or 0, days=days, requested_at=now
+    )
+    session.add(extension)
+    await session.flush()
+    outcome = await _outcome(session, deal_id, partner_user)
+    await audit.record(
+        session,
+        actor=audit.Actor.person(partner_user),
+        channel=channel,
+        action="deal.extension_requested",
+        subject_type="deal",
+        subject_id=deal_id,
+        after={"extension_id": extension.id, "days": days},
+    )
+    return ExtensionOutcome(extension, outcome)
+
+
+async def decide_extension(
+    session: AsyncSession,
+    *,
+    manager: Person,
+    extension_id: int,
+    approve: bool,
+    now: datetime,
+    reason: str = "",
+    channel: Channel = Channel.SLACK,
+) -> ExtensionOutcome:
+    """Approve (protection grows by the days asked) or decline an extension, exactly once."""
+    require_role(manager, *MANAGERS)
+    extension = await session.get(DealExtension, extension_id)
+    if extension is None:
+        raise NotFound("That extension request no longer exists.")
+    status = "approved" if approve else "declined"
+    result = await session.exec(
+        update(DealExtension)
+        .where(col(DealExtension.id) == extension_id, col(DealExtension.status) == "pending")
+        .values(status=status, decided_at=now, decided_by_id=manager.id, reason=reason or None)
+    )
+    if not result.rowcount:
+        await session.refresh(extension)
+        who = (
+            await session.get(Person, extension.decided_by_id) if extension.decided_by_id else None
+        )
+        by = f" by {who.name}" if who else ""
+        raise AlreadyDecided(f"Already {extension.status}{by} at {_when(extension.decided_at)}.")
+    deal = await session.get(DealRegistration, extension.deal_id)
+    assert deal is not None
+    before = {"protection_expires_at": deal.protection_expires_at}
+    if approve and deal.protection_expires_at is not None:
+        deal.protection_expires_at += timedelta(days=extension.days)
+        deal.extension_count += 1
+    deal.last_activity_at = now
+    session.add(deal)
+    await session.flush()
+    await session.refresh(extension)
+    outcome = await _outcome(session, extension.deal_id, manager)
+    verb = f"extended by {extension.days} days" if approve else "extension declined"
+    await _record(
+        session,
+        outcome,
+        action=f"deal.extension_{status}",
+        channel=channel,
+        note=f"Protection {verb} by {manager.name}.",
+        before=before,
+        after={"protection_expires_at": deal.protection_expires_at, "extension": status},
+    )
+    return ExtensionOutcome(extension, outcome)
