@@ -79,8 +79,12 @@ def divider() -> Block:
 
 def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
     """A button element."""
-    element = {"type": "button", "text": plain(text, BUTTON_TEXT_LIMIT), "action_id": action_id,
-               "value": value[:2000]}  # fmt: skip
+    element = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT_LIMIT),
+        "action_id": action_id,
+        "value": value[:2000],
+    }
     if style:
         element["style"] = style
     return element
@@ -89,6 +93,16 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
 def actions(*elements: dict[str, Any]) -> Block:
     """An actions block."""
     return {"type": "actions", "elements": list(elements)}
+
+
+def _partner_buttons(deal: DealSummary) -> list[Block]:
+    """Withdraw while open or protected; Request extension while protected."""
+    buttons = []
+    if deal.status == "approved" and deal.protection_expires_at is not None:
+        buttons.append(button("Request extension", ActionId.REQUEST_EXTENSION, str(deal.id)))
+    if deal.status in ("pending", "info_requested", "approved"):
+        buttons.append(button("Withdraw", ActionId.WITHDRAW, str(deal.id), style="danger"))
+    return [actions(*buttons)] if buttons else []
 
 
 def _deal_section(deal: DealSummary) -> Block:
@@ -128,23 +142,32 @@ def deal_list_blocks(page: DealPage, *, for_partner: bool) -> list[Block]:
     title = "Your company's deal registrations" if for_partner else "Deal registrations"
     blocks = [header(title), context(f"{first} to {last} of {page.total}")]
     for deal in page.deals:
-        blocks += [_deal_section(deal), divider()]
+        blocks += [_deal_section(deal), *(_partner_buttons(deal) if for_partner else []), divider()]
     return (blocks + _pager(page))[:MESSAGE_BLOCK_LIMIT]
 
 
-def home_view(person: Person, partner_name: str | None, page: DealPage) -> dict[str, Any]:
-    """The App Home tab: who you are to partnerbot, and your (company's) registrations."""
+def home_view(
+    person: Person,
+    partner_name: str | None,
+    page: DealPage,
+    manager_blocks: list[Block] | None = None,
+) -> dict[str, Any]:
+    """The App Home tab: who you are to partnerbot, what waits for you, your registrations."""
+    blocks = [header("partnerbot")]
     if person.role == Role.PARTNER:
-        intro = f"You're signed in as *{escape(person.name)}* of *{escape(partner_name or '?')}*."
+        blocks += [
+            section(
+                f"You're signed in as *{escape(person.name)}* of *{escape(partner_name or '?')}*."
+            ),
+            actions(button("Register a deal", ActionId.OPEN_REGISTRATION, "home", style="primary")),
+            context(
+                f"Or type `{SlashCommand.REGISTER_DEAL}` or `{SlashCommand.DEALS}` in any channel."
+            ),
+        ]
     else:
-        intro = f"You're signed in as *{escape(person.name)}*, {person.role}."
-    blocks = [
-        header("partnerbot"),
-        section(intro),
-        context(f"Type `{SlashCommand.DEALS}` in any channel to list registrations."),
-        divider(),
-        *deal_list_blocks(page, for_partner=person.role == Role.PARTNER),
-    ]
+        blocks.append(section(f"You're signed in as *{escape(person.name)}*, {person.role}."))
+        blocks += manager_blocks or []
+    blocks += [divider(), *deal_list_blocks(page, for_partner=person.role == Role.PARTNER)]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
 
 

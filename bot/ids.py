@@ -9,12 +9,38 @@ class SlashCommand(StrEnum):
     """Slash commands the code handles; slack-manifest.yml must list exactly these."""
 
     DEALS = "/deals"
+    REGISTER_DEAL = "/register-deal"
+
+
+class Shortcut(StrEnum):
+    """Global shortcut callback ids; slack-manifest.yml must list exactly these."""
+
+    REGISTER_DEAL = "register_deal"
 
 
 class ActionId(StrEnum):
-    """block_actions action ids."""
+    """block_actions action ids (a button's value carries the record id)."""
 
     DEALS_PAGE = "deals_page"
+    OPEN_REGISTRATION = "open_registration"
+    APPROVE = "deal_approve"
+    DECLINE = "deal_decline"
+    REQUEST_INFO = "deal_request_info"
+    ANSWER = "deal_answer"
+    WITHDRAW = "deal_withdraw"
+    REQUEST_EXTENSION = "deal_request_extension"
+    APPROVE_EXTENSION = "extension_approve"
+    DECLINE_EXTENSION = "extension_decline"
+
+
+class ViewId(StrEnum):
+    """Modal callback ids."""
+
+    REGISTER_DEAL = "register_deal"
+    DECLINE_DEAL = "decline_deal"
+    REQUEST_INFO = "request_info"
+    ANSWER = "answer_question"
+    REQUEST_EXTENSION = "request_extension"
 
 
 class EventType(StrEnum):

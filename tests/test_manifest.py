@@ -40,5 +40,5 @@ def test_the_bot_has_the_scopes_its_calls_need() -> None:
 
 async def test_every_manifest_command_reaches_a_listener(sender: SlackSender) -> None:
     for entry in MANIFEST["features"]["slash_commands"]:
-        response = await sender.command(entry["command"], user="U0MIA")
+        response = await sender.command(entry["command"], user="U0NORA")
         assert response.status_code == 200, entry["command"]

@@ -104,3 +104,31 @@ async def list_registrations(
         for deal_id, customer, status, protection_expires_at, sla_due_at, partner_name, _ in rows
     ]
     return DealPage(deals=deals, offset=offset, total=rows[0][-1] if rows else 0)
+
+
+async def pending_queue(
+    session: AsyncSession, *, limit: int = 15
+) -> list[tuple[DealRegistration, str]]:
+    """Registrations waiting for a manager, oldest first, with their partner's name."""
+    query = (
+        select(DealRegistration, Partner.name)
+        .join(Partner, col(DealRegistration.partner_id) == col(Partner.id))
+        .where(col(DealRegistration.status).in_((DealStatus.PENDING, DealStatus.INFO_REQUESTED)))
+        .order_by(col(DealRegistration.submitted_at))
+        .limit(limit)
+    )
+    return [(deal, name) for deal, name in (await session.exec(query)).all()]
+
+
+async def recent_decisions(
+    session: AsyncSession, *, limit: int = 10
+) -> list[tuple[DealRegistration, str]]:
+    """The latest approvals and declines, newest first."""
+    query = (
+        select(DealRegistration, Partner.name)
+        .join(Partner, col(DealRegistration.partner_id) == col(Partner.id))
+        .where(col(DealRegistration.decided_at).is_not(None))
+        .order_by(col(DealRegistration.decided_at).desc())
+        .limit(limit)
+    )
+    return [(deal, name) for deal, name in (await session.exec(query)).all()]

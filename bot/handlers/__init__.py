@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import Services
-from bot.handlers import deals, errors, home, middleware
+from bot.handlers import approvals, deals, errors, home, middleware, registration
 
 
 def register_all(app: AsyncApp, services: Services) -> None:
@@ -14,3 +14,5 @@ def register_all(app: AsyncApp, services: Services) -> None:
     errors.register(app)
     deals.register(app, services)
     home.register(app, services)
+    registration.register(app, services)
+    approvals.register(app, services)

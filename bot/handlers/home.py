@@ -6,12 +6,24 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import blocks
+from bot import blocks, deal_views
 from bot.context import Services
-from bot.domain.deals import visible_deals
+from bot.domain.deals import pending_queue, recent_decisions, visible_deals
 from bot.ids import EventType
-from store.models import Partner, Person
+from store.models import Partner, Person, Role
+from store.types import utcnow
+
+
+async def _manager_blocks(session: AsyncSession) -> list[blocks.Block]:
+    queue, recent = await pending_queue(session), await recent_decisions(session)
+    return [
+        blocks.header("Waiting for a decision"),
+        *deal_views.pending_queue(queue, utcnow()),
+        blocks.header("Recent decisions"),
+        *deal_views.recent_decisions(recent),
+    ]
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -31,7 +43,8 @@ def register(app: AsyncApp, services: Services) -> None:
                     await session.get(Partner, person.partner_id) if person.partner_id else None
                 )
                 page = await visible_deals(session, person)
-            view = blocks.home_view(person, partner.name if partner else None, page)
+                extra = await _manager_blocks(session) if person.role != Role.PARTNER else None
+            view = blocks.home_view(person, partner.name if partner else None, page, extra)
             await client.views_publish(user_id=event["user"], view=view)
 
         services.tasks.spawn(publish(), name="app-home")

@@ -1,0 +1,116 @@
+"""`/register-deal`, its shortcut and Home button, the modal's submission and the approval card."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import deal_views, notify
+from bot.context import Services
+from bot.domain.access import require_role
+from bot.domain.conflicts import Rule
+from bot.domain.registration import DealForm, FormErrors, Registration, register_deal
+from bot.ids import ActionId, Shortcut, SlashCommand, ViewId
+from store.models import DealRegistration, Partner, Person, Role
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach the registration listeners."""
+
+    def open_modal(
+        client: AsyncWebClient, person: Person, trigger_id: str, prefill: str = ""
+    ) -> None:
+        require_role(person, Role.PARTNER)
+        view = deal_views.registration_modal(services.settings.products, prefill=prefill)
+        # The trigger expires 3 s after the click: open the modal right after the ack.
+        services.tasks.spawn(
+            client.views_open(trigger_id=trigger_id, view=view), name="open-registration"
+        )
+
+    @app.command(SlashCommand.REGISTER_DEAL)
+    async def register_command(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        open_modal(client, context["person"], body["trigger_id"], body.get("text", ""))
+        await ack()
+
+    @app.shortcut(Shortcut.REGISTER_DEAL)
+    async def register_shortcut(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        open_modal(client, context["person"], body["trigger_id"])
+        await ack()
+
+    @app.action(ActionId.OPEN_REGISTRATION)
+    async def register_button(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        open_modal(client, context["person"], body["trigger_id"])
+        await ack()
+
+    @app.view(ViewId.REGISTER_DEAL)
+    async def submit_registration(
+        ack: AsyncAck, view: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        person: Person = context["person"]
+        form = DealForm(**deal_views.read_registration(view["state"]["values"]))
+        try:
+            async with services.db.session() as session:
+                result = await register_deal(
+                    session,
+                    person=person,
+                    form=form,
+                    idempotency_key=f"view:{view['id']}",
+                    settings=services.settings,
+                    now=utcnow(),
+                )
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        deal = result.deal
+        await ack(
+            response_action="update",
+            view=deal_views.registration_result(
+                clear=result.clear,
+                customer=deal.customer_company,
+                sla_due_at=deal.sla_due_at,
+                own_duplicate=deal.conflict_rule == Rule.ALREADY_REGISTERED_BY_YOUR_COMPANY,
+            ),
+        )
+        if result.created:
+            services.tasks.spawn(post_approval_card(client, result, person), name="approval-card")
+
+    async def post_approval_card(
+        client: AsyncWebClient, result: Registration, person: Person
+    ) -> None:
+        deal = result.deal
+        blocks = deal_views.approval_card(deal, result.partner_name, person.name)
+        text = f"New deal registration: {deal.customer_company} ({result.partner_name})"
+        channel = services.settings.deal_desk_channel
+        posted = await notify.post(client, channel, text, blocks) if channel else None
+        async with services.db.session() as session:
+            partner = await session.get(Partner, deal.partner_id)
+            manager = (
+                await session.get(Person, partner.channel_manager_id)
+                if partner and partner.channel_manager_id
+                else None
+            )
+        if manager is not None:
+            dm_ts = await notify.dm(client, manager, text, blocks)
+            if posted is None and dm_ts is not None:
+                posted = ("", dm_ts)
+        if posted is None:
+            log.warning("deal %s has no approval card: set PARTNERBOT_DEAL_DESK_CHANNEL", deal.id)
+            return
+        if posted[0]:
+            async with services.db.session() as session:
+                stored = await session.get(DealRegistration, deal.id)
+                if stored is not None:
+                    stored.slack_card_channel, stored.slack_card_ts = posted
+                    session.add(stored)

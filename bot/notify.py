@@ -1,0 +1,52 @@
+"""Direct messages to people, and updates to the deal desk's cards (run after the ack)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from store.models import Person
+
+log = logging.getLogger(__name__)
+
+
+async def dm(
+    client: AsyncWebClient, person: Person, text: str, blocks: list[Any] | None = None
+) -> str | None:
+    """Send a person a Slack DM; return the message ts, or None if they have no Slack account."""
+    if not person.slack_user_id:
+        log.info("person %s has no Slack account; DM not sent", person.id)
+        return None
+    channel = (await client.conversations_open(users=person.slack_user_id))["channel"]["id"]
+    response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    return str(response["ts"])
+
+
+async def post(
+    client: AsyncWebClient,
+    channel: str,
+    text: str,
+    blocks: list[Any],
+    *,
+    thread_ts: str | None = None,
+) -> tuple[str, str] | None:
+    """Post to a channel; return (channel, ts), or None (logged) if Slack refuses."""
+    try:
+        response = await client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+        )
+    except SlackApiError as exc:
+        log.error("could not post to %s: %s", channel, exc.response.get("error"))
+        return None
+    return str(response["channel"]), str(response["ts"])
+
+
+async def update(
+    client: AsyncWebClient, channel: str | None, ts: str | None, text: str, blocks: list[Any]
+) -> None:
+    """Replace a message in place (an approval card), if we know where it is."""
+    if channel and ts:
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
