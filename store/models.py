@@ -145,7 +145,7 @@ class DealRegistration(SQLModel, table=True):
     customer_company: str = Field(sa_type=String(200))
     customer_domain: str = Field(sa_type=String(253))  # as entered
     normalized_domain: str = Field(sa_type=String(253))
-    normalized_company: str = Field(sa_type=String(200))
+    normalized_company: str = Field(sa_type=String(200), index=True)
     company_key: str = Field(default="", sa_type=String(64), index=True)  # fuzzy-match block
     contact_name: str = Field(sa_type=String(200))
     contact_email: str = Field(sa_type=String(320))
@@ -217,7 +217,7 @@ class CrmAccount(SQLModel, table=True):
     crm_id: str = Field(sa_type=String(64))
     domain: str = Field(sa_type=String(253), index=True)
     name: str = Field(sa_type=String(200))
-    normalized_name: str = Field(sa_type=String(200))
+    normalized_name: str = Field(sa_type=String(200), index=True)
     company_key: str = Field(default="", sa_type=String(64), index=True)  # fuzzy-match block
     owner_kind: str = Field(sa_type=String(16))  # direct|partner|none
     incumbent_partner_id: int | None = Field(default=None, foreign_key="partner.id")

@@ -91,9 +91,18 @@ def normalize_company(name: str) -> str:
     return " ".join(words)
 
 
-def company_key(normalized: str) -> str:
-    """The blocking key for fuzzy matching: the first word of the normalised name."""
+def first_word(normalized: str) -> str:
+    """The first word of a normalised name."""
     return normalized.split(" ", 1)[0] if normalized else ""
+
+
+def company_key(normalized: str) -> str:
+    """The blocking key for fuzzy matching: the first four letters of the name's first word.
+
+    Candidates are fetched by this key, so a typo after the fourth letter ("Zorbatec" for
+    "Zorbatek") is still compared, while each key stays a small slice of the data.
+    """
+    return first_word(normalized)[:4]
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -223,7 +232,7 @@ def _strength(claim: Claim, domain: str, normalized_name: str) -> tuple[Strength
     score = name_similarity(claim.normalized_company, normalized_name)
     if score >= SAME_NAME_SCORE:
         return Strength.SAME, f"company name {score:.0f}% alike"
-    if score >= SIMILAR_NAME_SCORE or company_key(normalized_name) == company_key(
+    if score >= SIMILAR_NAME_SCORE or first_word(normalized_name) == first_word(
         claim.normalized_company
     ):
         return Strength.SIMILAR, f"company name {score:.0f}% alike"

@@ -263,21 +263,48 @@ def live_filter(now: datetime) -> Any:
 
 
 async def find_candidates(
-    session: AsyncSession, *, normalized_domain: str, key: str, now: datetime
+    session: AsyncSession,
+    *,
+    normalized_domain: str,
+    normalized_company: str,
+    key: str,
+    now: datetime,
 ) -> tuple[list[LiveRegistration], list[MirroredAccount]]:
-    """Live registrations and mirrored accounts sharing the domain or the name's first word."""
-    deal = DealRegistration
-    reg_rows = (
-        await session.exec(
+    """Live registrations and mirrored accounts that may be this customer, by index only.
+
+    Every record with the same domain or the same normalised name is returned; records
+    sharing the name's blocking key are added up to MAX_CANDIDATES for the fuzzy test.
+    """
+    deal, account = DealRegistration, CrmAccount
+    exact_deal = or_(
+        col(deal.normalized_domain) == normalized_domain,
+        col(deal.normalized_company) == normalized_company,
+    )
+    exact_account = or_(
+        col(account.domain) == normalized_domain, col(account.normalized_name) == normalized_company
+    )
+    deals: dict[int, tuple[DealRegistration, str]] = {}
+    for condition, limit in ((exact_deal, None), (col(deal.company_key) == key, MAX_CANDIDATES)):
+        query = (
             select(deal, Partner.name)
             .join(Partner, col(deal.partner_id) == col(Partner.id))
-            .where(
-                or_(col(deal.normalized_domain) == normalized_domain, col(deal.company_key) == key),
-                live_filter(now),
-            )
-            .limit(MAX_CANDIDATES)
+            .where(condition, live_filter(now))
+            .limit(limit)
         )
-    ).all()
+        deals.update({d.id or 0: (d, name) for d, name in (await session.exec(query)).all()})
+    accounts: dict[int, tuple[CrmAccount, str | None]] = {}
+    for condition, limit in (
+        (exact_account, None),
+        (col(account.company_key) == key, MAX_CANDIDATES),
+    ):
+        account_query = (
+            select(account, Partner.name)
+            .join(Partner, col(account.incumbent_partner_id) == col(Partner.id), isouter=True)
+            .where(condition)
+            .limit(limit)
+        )
+        rows = (await session.exec(account_query)).all()
+        accounts.update({a.id or 0: (a, name) for a, name in rows})
     registrations = [
         LiveRegistration(
             d.id or 0,
@@ -289,19 +316,9 @@ async def find_candidates(
             d.status,
             d.submitted_at,
         )
-        for d, name in reg_rows
+        for d, name in deals.values()
     ]
-    acc_rows = (
-        await session.exec(
-            select(CrmAccount, Partner.name)
-            .join(Partner, col(CrmAccount.incumbent_partner_id) == col(Partner.id), isouter=True)
-            .where(
-                or_(col(CrmAccount.domain) == normalized_domain, col(CrmAccount.company_key) == key)
-            )
-            .limit(MAX_CANDIDATES)
-        )
-    ).all()
-    accounts = [
+    mirrored = [
         MirroredAccount(
             a.id or 0,
             a.name,
@@ -311,9 +328,9 @@ async def find_candidates(
             a.incumbent_partner_id,
             name,
         )
-        for a, name in acc_rows
+        for a, name in accounts.values()
     ]
-    return registrations, accounts
+    return registrations, mirrored
 
 
 async def check_customer(
@@ -321,7 +338,11 @@ async def check_customer(
 ) -> Decision:
     """The uniqueness test for a partner's claim on a customer, with certification tie-breaks."""
     registrations, accounts = await find_candidates(
-        session, normalized_domain=clean.normalized_domain, key=clean.company_key, now=now
+        session,
+        normalized_domain=clean.normalized_domain,
+        normalized_company=clean.normalized_company,
+        key=clean.company_key,
+        now=now,
     )
     needed = await _certifications_for(session, clean.products)
     wanted = set().union(*needed.values()) if needed else set()

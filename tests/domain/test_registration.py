@@ -207,11 +207,21 @@ async def test_two_partners_registering_one_customer_at_once_get_exactly_one_cle
     from tests.conftest import PROGRAM
 
     await seed(postgres_db, PROGRAM)
-    for attempt in range(10):
+    names = [
+        "Aldora",
+        "Bexley",
+        "Corvina",
+        "Dunmore",
+        "Elstree",
+        "Fenwick",
+        "Galloway",
+        "Hartwell",
+        "Ingram",
+        "Jessop",
+    ]
+    for attempt, name in enumerate(names):
         form = replace(
-            FORM,
-            customer_company=f"Racer{attempt} Industries",
-            customer_domain=f"racer{attempt}.example",
+            FORM, customer_company=f"{name} Holdings", customer_domain=f"{name.lower()}.example"
         )
         results = await asyncio.gather(
             register(postgres_db, "nora@northwind.example", form, key=f"n{attempt}"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 05:51:20.252150
+Create Date: 2026-11-21 05:59:53.716405
 """
 
 from collections.abc import Sequence
@@ -25,7 +25,6 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("company_key", sa.String(length=64), nullable=False, server_default="")
         )
-        batch_op.drop_index(batch_op.f("ix_crm_account_normalized_name"))
         batch_op.create_index(
             batch_op.f("ix_crm_account_company_key"), ["company_key"], unique=False
         )
@@ -34,7 +33,6 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("company_key", sa.String(length=64), nullable=False, server_default="")
         )
-        batch_op.drop_index(batch_op.f("ix_deal_registration_normalized_company"))
         batch_op.create_index(
             batch_op.f("ix_deal_registration_company_key"), ["company_key"], unique=False
         )
@@ -43,16 +41,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("deal_registration", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deal_registration_company_key"))
-        batch_op.create_index(
-            batch_op.f("ix_deal_registration_normalized_company"),
-            ["normalized_company"],
-            unique=False,
-        )
         batch_op.drop_column("company_key")
 
     with op.batch_alter_table("crm_account", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crm_account_company_key"))
-        batch_op.create_index(
-            batch_op.f("ix_crm_account_normalized_name"), ["normalized_name"], unique=False
-        )
         batch_op.drop_column("company_key")
