@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -72,12 +73,24 @@ class Database:
         if self.dialect == "postgresql":
             read_options["isolation_level"] = "AUTOCOMMIT"
         self._read_engine = self.engine.execution_options(**read_options)
+        self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yield a session in a transaction: committed on success, rolled back on error."""
+        if self._sqlite_writer is None:
+            async with self._write_session() as session:
+                yield session
+            return
+        # SQLite has one writer at a time. Queue this process's writers here: SQLite's own
+        # busy handler sleeps in growing steps (up to 100 ms) while it waits for the lock.
+        async with self._sqlite_writer, self._write_session() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _write_session(self) -> AsyncIterator[AsyncSession]:
         async with (
             AsyncSession(self._write_engine, expire_on_commit=False) as session,
             session.begin(),

@@ -97,12 +97,9 @@ def first_word(normalized: str) -> str:
 
 
 def company_key(normalized: str) -> str:
-    """The blocking key for fuzzy matching: the first four letters of the name's first word.
-
-    Candidates are fetched by this key, so a typo after the fourth letter ("Zorbatec" for
-    "Zorbatek") is still compared, while each key stays a small slice of the data.
-    """
-    return first_word(normalized)[:4]
+    """The blocking key for fuzzy matching: the name's first word (indexed, so candidates for
+    the fuzzy comparison are fetched without scanning; a typo in the first word is missed)."""
+    return first_word(normalized)[:64]
 
 
 def name_similarity(a: str, b: str) -> float:

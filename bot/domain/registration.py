@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import and_, case, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -270,67 +270,53 @@ async def find_candidates(
     key: str,
     now: datetime,
 ) -> tuple[list[LiveRegistration], list[MirroredAccount]]:
-    """Live registrations and mirrored accounts that may be this customer, by index only.
+    """Live registrations and mirrored accounts that may be this customer, found by index.
 
-    Every record with the same domain or the same normalised name is returned; records
-    sharing the name's blocking key are added up to MAX_CANDIDATES for the fuzzy test.
+    One query per table: same domain, same normalised name, or same blocking key, the exact
+    matches first so the cap of MAX_CANDIDATES never hides one.
     """
     deal, account = DealRegistration, CrmAccount
-    exact_deal = or_(
+    deal_exact = or_(
         col(deal.normalized_domain) == normalized_domain,
         col(deal.normalized_company) == normalized_company,
     )
-    exact_account = or_(
+    deal_rows = await session.exec(
+        select(  # type: ignore[call-overload]
+            deal.id,
+            deal.partner_id,
+            Partner.name,
+            deal.customer_company,
+            deal.normalized_domain,
+            deal.normalized_company,
+            deal.status,
+            deal.submitted_at,
+        )
+        .join(Partner, col(deal.partner_id) == col(Partner.id))
+        .where(or_(deal_exact, col(deal.company_key) == key), live_filter(now))
+        .order_by(case((deal_exact, 0), else_=1))
+        .limit(MAX_CANDIDATES)
+    )
+    account_exact = or_(
         col(account.domain) == normalized_domain, col(account.normalized_name) == normalized_company
     )
-    deals: dict[int, tuple[DealRegistration, str]] = {}
-    for condition, limit in ((exact_deal, None), (col(deal.company_key) == key, MAX_CANDIDATES)):
-        query = (
-            select(deal, Partner.name)
-            .join(Partner, col(deal.partner_id) == col(Partner.id))
-            .where(condition, live_filter(now))
-            .limit(limit)
+    account_rows = await session.exec(
+        select(  # type: ignore[call-overload]
+            account.id,
+            account.name,
+            account.normalized_name,
+            account.domain,
+            account.owner_kind,
+            account.incumbent_partner_id,
+            Partner.name,
         )
-        deals.update({d.id or 0: (d, name) for d, name in (await session.exec(query)).all()})
-    accounts: dict[int, tuple[CrmAccount, str | None]] = {}
-    for condition, limit in (
-        (exact_account, None),
-        (col(account.company_key) == key, MAX_CANDIDATES),
-    ):
-        account_query = (
-            select(account, Partner.name)
-            .join(Partner, col(account.incumbent_partner_id) == col(Partner.id), isouter=True)
-            .where(condition)
-            .limit(limit)
-        )
-        rows = (await session.exec(account_query)).all()
-        accounts.update({a.id or 0: (a, name) for a, name in rows})
-    registrations = [
-        LiveRegistration(
-            d.id or 0,
-            d.partner_id,
-            name,
-            d.customer_company,
-            d.normalized_domain,
-            d.normalized_company,
-            d.status,
-            d.submitted_at,
-        )
-        for d, name in deals.values()
-    ]
-    mirrored = [
-        MirroredAccount(
-            a.id or 0,
-            a.name,
-            a.normalized_name,
-            a.domain,
-            a.owner_kind,
-            a.incumbent_partner_id,
-            name,
-        )
-        for a, name in accounts.values()
-    ]
-    return registrations, mirrored
+        .join(Partner, col(account.incumbent_partner_id) == col(Partner.id), isouter=True)
+        .where(or_(account_exact, col(account.company_key) == key))
+        .order_by(case((account_exact, 0), else_=1))
+        .limit(MAX_CANDIDATES)
+    )
+    registrations = [LiveRegistration(*row) for row in deal_rows]
+    accounts = [MirroredAccount(*row) for row in account_rows]
+    return registrations, accounts
 
 
 async def check_customer(

@@ -203,4 +203,4 @@ def test_an_unowned_account_claims_nothing() -> None:
 def test_normalisation_is_idempotent_and_never_crashes(name: str) -> None:
     once = normalize_company(name)
     assert normalize_company(once) == once
-    assert company_key(once) == (once.split(" ")[0][:4] if once else "")
+    assert company_key(once) == (once.split(" ")[0][:64] if once else "")
