@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, case, or_, text
+from sqlalchemy import and_, case, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -332,8 +332,12 @@ async def check_customer(
     )
     needed = await _certifications_for(session, clean.products)
     wanted = set().union(*needed.values()) if needed else set()
-    held = await _valid_certifications(
-        session, {partner_id} | {r.partner_id for r in registrations}, now
+    partners = {partner_id} | {r.partner_id for r in registrations}
+    # Without a certification for these products there is no tie to break by it.
+    held = (
+        await _valid_certifications(session, partners, now)
+        if wanted
+        else {partner: set() for partner in partners}
     )
     registrations = [
         LiveRegistration(**{**r.__dict__, "certified": bool(held[r.partner_id] & wanted)})
@@ -355,7 +359,7 @@ class Registration:
     deal: DealRegistration
     decision: Decision | None
     created: bool
-    partner_name: str = ""
+    partner: Partner
 
     @property
     def clear(self) -> bool:
@@ -380,6 +384,15 @@ def _decision_details(decision: Decision) -> dict[str, Any]:
     }
 
 
+async def record_card(session: AsyncSession, deal_id: int, channel: str, ts: str) -> None:
+    """Remember where a registration's approval card was posted (to update and thread on it)."""
+    await session.exec(
+        update(DealRegistration)
+        .where(col(DealRegistration.id) == deal_id)
+        .values(slack_card_channel=channel, slack_card_ts=ts)
+    )
+
+
 async def _by_idempotency_key(session: AsyncSession, key: str) -> DealRegistration | None:
     query = select(DealRegistration).where(DealRegistration.idempotency_key == key)
     return (await session.exec(query)).first()
@@ -400,8 +413,6 @@ async def register_deal(
     partner = await session.get(Partner, person.partner_id) if person.partner_id else None
     if partner is None:
         raise InvalidInput("Your account is not linked to a partner company.")
-    if (existing := await _by_idempotency_key(session, idempotency_key)) is not None:
-        return Registration(existing, None, created=False, partner_name=partner.name)
     clean = validate_form(form, offered_products=settings.products, today=now.date())
     missing = await missing_certifications(session, partner, clean.products, now)
     if missing:
@@ -411,10 +422,9 @@ async def register_deal(
         ]
         raise FormErrors({"products": " ".join(reasons)})
     await _lock_customer(session, clean)
+    # A retried submission (Slack resends a view it got no answer for) is answered, not redone.
     if (existing := await _by_idempotency_key(session, idempotency_key)) is not None:
-        return Registration(
-            existing, None, created=False, partner_name=partner.name
-        )  # a racing retry
+        return Registration(existing, None, created=False, partner=partner)
     decision = await check_customer(session, partner_id=partner.id or 0, clean=clean, now=now)
     deal = DealRegistration(
         partner_id=partner.id or 0,
@@ -465,4 +475,4 @@ async def register_deal(
         decision.verdict,
         decision.rule,
     )
-    return Registration(deal, decision, created=True, partner_name=partner.name)
+    return Registration(deal, decision, created=True, partner=partner)

@@ -12,9 +12,9 @@ from bot import deal_views, notify
 from bot.context import Services
 from bot.domain.access import require_role
 from bot.domain.conflicts import Rule
-from bot.domain.registration import DealForm, FormErrors, Registration, register_deal
+from bot.domain.registration import DealForm, FormErrors, Registration, record_card, register_deal
 from bot.ids import ActionId, Shortcut, SlashCommand, ViewId
-from store.models import DealRegistration, Partner, Person, Role
+from store.models import Person, Role
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -89,28 +89,18 @@ def register(app: AsyncApp, services: Services) -> None:
     async def post_approval_card(
         client: AsyncWebClient, result: Registration, person: Person
     ) -> None:
-        deal = result.deal
-        blocks = deal_views.approval_card(deal, result.partner_name, person.name)
-        text = f"New deal registration: {deal.customer_company} ({result.partner_name})"
+        deal, partner = result.deal, result.partner
+        blocks = deal_views.approval_card(deal, partner.name, person.name)
+        text = f"New deal registration: {deal.customer_company} ({partner.name})"
         channel = services.settings.deal_desk_channel
         posted = await notify.post(client, channel, text, blocks) if channel else None
-        async with services.db.session() as session:
-            partner = await session.get(Partner, deal.partner_id)
-            manager = (
-                await session.get(Person, partner.channel_manager_id)
-                if partner and partner.channel_manager_id
-                else None
-            )
-        if manager is not None:
-            dm_ts = await notify.dm(client, manager, text, blocks)
-            if posted is None and dm_ts is not None:
-                posted = ("", dm_ts)
-        if posted is None:
+        if partner.channel_manager_id is not None:
+            async with services.db.read() as session:
+                manager = await session.get(Person, partner.channel_manager_id)
+            if manager is not None:
+                await notify.dm(client, manager, text, blocks)
+        elif posted is None:
             log.warning("deal %s has no approval card: set PARTNERBOT_DEAL_DESK_CHANNEL", deal.id)
-            return
-        if posted[0]:
+        if posted is not None:
             async with services.db.session() as session:
-                stored = await session.get(DealRegistration, deal.id)
-                if stored is not None:
-                    stored.slack_card_channel, stored.slack_card_ts = posted
-                    session.add(stored)
+                await record_card(session, deal.id or 0, *posted)
