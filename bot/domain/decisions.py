@@ -171,6 +171,46 @@ async def _record(
     )
 
 
+async def _converse(
+    session: AsyncSession,
+    *,
+    actor: Person,
+    deal_id: int,
+    kind: str,
+    text: str,
+    now: datetime,
+    channel: Channel,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    action: str,
+    note: str,
+) -> Outcome:
+    """Move the registration on and add a question or answer to its history."""
+    values = {"status": to_status, "last_activity_at": now}
+    if not await _transition(session, deal_id, from_statuses, values):
+        raise await _already(session, deal_id)
+    message = DealMessage(
+        deal_id=deal_id,
+        author_id=actor.id or 0,
+        kind=kind,
+        text=text,
+        channel=channel,
+        created_at=now,
+    )
+    session.add(message)
+    outcome = await _outcome(session, deal_id, actor)
+    await _record(
+        session,
+        outcome,
+        action=action,
+        channel=channel,
+        note=note,
+        before={"status": from_statuses[0]},
+        after={"status": to_status, kind: text},
+    )
+    return outcome
+
+
 # --- Manager decisions ------------------------------------------------------------------
 
 
@@ -264,31 +304,19 @@ async def request_info(
     question = question.strip()
     if not question:
         raise InvalidInput("Write the question for the partner.", field="question")
-    if not await _transition(
-        session, deal_id, OPEN, {"status": DealStatus.INFO_REQUESTED, "last_activity_at": now}
-    ):
-        raise await _already(session, deal_id)
-    session.add(
-        DealMessage(
-            deal_id=deal_id,
-            author_id=manager.id or 0,
-            kind="question",
-            text=question,
-            channel=channel,
-            created_at=now,
-        )
-    )
-    outcome = await _outcome(session, deal_id, manager)
-    await _record(
+    return await _converse(
         session,
-        outcome,
-        action="deal.info_requested",
+        actor=manager,
+        deal_id=deal_id,
+        kind="question",
+        text=question,
+        now=now,
         channel=channel,
+        from_statuses=OPEN,
+        to_status=DealStatus.INFO_REQUESTED,
+        action="deal.info_requested",
         note=f"{manager.name} asked: {question}",
-        before={"status": "open"},
-        after={"status": "info_requested", "question": question},
     )
-    return outcome
 
 
 # --- Partner actions ----------------------------------------------------------------------
@@ -316,34 +344,19 @@ async def answer(
     text = text.strip()
     if not text:
         raise InvalidInput("Write your answer.", field="answer")
-    if not await _transition(
+    return await _converse(
         session,
-        deal_id,
-        (DealStatus.INFO_REQUESTED,),
-        {"status": DealStatus.PENDING, "last_activity_at": now},
-    ):
-        raise await _already(session, deal_id)
-    session.add(
-        DealMessage(
-            deal_id=deal_id,
-            author_id=partner_user.id or 0,
-            kind="answer",
-            text=text,
-            channel=channel,
-            created_at=now,
-        )
-    )
-    outcome = await _outcome(session, deal_id, partner_user)
-    await _record(
-        session,
-        outcome,
-        action="deal.info_answered",
+        actor=partner_user,
+        deal_id=deal_id,
+        kind="answer",
+        text=text,
+        now=now,
         channel=channel,
+        from_statuses=(DealStatus.INFO_REQUESTED,),
+        to_status=DealStatus.PENDING,
+        action="deal.info_answered",
         note=f"{partner_user.name} answered: {text}",
-        before={"status": "info_requested"},
-        after={"status": "pending"},
     )
-    return outcome
 
 
 async def withdraw(

@@ -129,67 +129,47 @@ def register(app: AsyncApp, services: Services) -> None:
 
         after_ack(body, person, "approve", work)
 
-    async def open_reason_modal(
-        body: dict[str, Any],
-        person: Person,
-        client: AsyncWebClient,
-        action: str,
-        view: Callable[[int], dict[str, Any]],
+    # The two decisions that need words first: which modal each button opens.
+    reason_modals = {
+        ActionId.DECLINE: (
+            ViewId.DECLINE_DEAL,
+            "Decline registration",
+            "Reason (the partner will read it)",
+            "Decline",
+            "reason",
+        ),
+        ActionId.REQUEST_INFO: (
+            ViewId.REQUEST_INFO,
+            "Ask the partner",
+            "Your question",
+            "Ask",
+            "question",
+        ),
+    }
+
+    @app.action(ActionId.DECLINE)
+    @app.action(ActionId.REQUEST_INFO)
+    async def reason_needed(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        deal_id = _id(body)
-        await decisions.require_manager(db, person, action=action, subject_id=deal_id)
-        modal = view(deal_id)
+        """Decline or Request info: check the role, then ask the manager for the words."""
+        await ack()
+        person, action = context["person"], ActionId(body["actions"][0]["action_id"])
+        view_id, title, label, submit, block_id = reason_modals[action]
+        try:
+            deal_id = _id(body)
+            await decisions.require_manager(db, person, action=action, subject_id=deal_id)
+        except UserFacingError as exc:
+            await tell(body, person, exc.message)
+            return
+        modal = deal_views.reason_modal(
+            view_id, deal_id, title=title, label=label, submit=submit, block_id=block_id
+        )
         channel, ts = _clicked_message(body)
         modal["private_metadata"] = json.dumps({"deal_id": deal_id, "channel": channel, "ts": ts})
         services.tasks.spawn(
             client.views_open(trigger_id=body["trigger_id"], view=modal), name=f"open-{action}"
         )
-
-    @app.action(ActionId.DECLINE)
-    async def decline_clicked(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        try:
-            await open_reason_modal(
-                body,
-                context["person"],
-                client,
-                "decline",
-                lambda deal_id: deal_views.reason_modal(
-                    ViewId.DECLINE_DEAL,
-                    deal_id,
-                    title="Decline registration",
-                    label="Reason (the partner will read it)",
-                    submit="Decline",
-                    block_id="reason",
-                ),
-            )
-        except UserFacingError as exc:
-            await tell(body, context["person"], exc.message)
-
-    @app.action(ActionId.REQUEST_INFO)
-    async def request_info_clicked(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        try:
-            await open_reason_modal(
-                body,
-                context["person"],
-                client,
-                "request_info",
-                lambda deal_id: deal_views.reason_modal(
-                    ViewId.REQUEST_INFO,
-                    deal_id,
-                    title="Ask the partner",
-                    label="Your question",
-                    submit="Ask",
-                    block_id="question",
-                ),
-            )
-        except UserFacingError as exc:
-            await tell(body, context["person"], exc.message)
 
     @app.view(ViewId.DECLINE_DEAL)
     async def decline_submitted(

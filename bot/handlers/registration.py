@@ -23,35 +23,21 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, services: Services) -> None:
     """Attach the registration listeners."""
 
-    def open_modal(
-        client: AsyncWebClient, person: Person, trigger_id: str, prefill: str = ""
+    @app.command(SlashCommand.REGISTER_DEAL)
+    @app.shortcut(Shortcut.REGISTER_DEAL)
+    @app.action(ActionId.OPEN_REGISTRATION)
+    async def open_registration(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        require_role(person, Role.PARTNER)
-        view = deal_views.registration_modal(services.settings.products, prefill=prefill)
+        """`/register-deal [domain or company]`, the global shortcut, or the Home button."""
+        require_role(context["person"], Role.PARTNER)
+        view = deal_views.registration_modal(
+            services.settings.products, prefill=body.get("text", "")
+        )
         # The trigger expires 3 s after the click: open the modal right after the ack.
         services.tasks.spawn(
-            client.views_open(trigger_id=trigger_id, view=view), name="open-registration"
+            client.views_open(trigger_id=body["trigger_id"], view=view), name="open-registration"
         )
-
-    @app.command(SlashCommand.REGISTER_DEAL)
-    async def register_command(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        open_modal(client, context["person"], body["trigger_id"], body.get("text", ""))
-        await ack()
-
-    @app.shortcut(Shortcut.REGISTER_DEAL)
-    async def register_shortcut(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        open_modal(client, context["person"], body["trigger_id"])
-        await ack()
-
-    @app.action(ActionId.OPEN_REGISTRATION)
-    async def register_button(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        open_modal(client, context["person"], body["trigger_id"])
         await ack()
 
     @app.view(ViewId.REGISTER_DEAL)

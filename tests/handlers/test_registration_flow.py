@@ -109,6 +109,26 @@ async def test_register_deal_opens_the_modal_with_the_contract_labels(
     assert [o["value"] for o in products["element"]["options"]] == ["Core", "Analytics"]
 
 
+async def test_the_shortcut_and_the_home_button_open_the_same_modal(
+    bot: PartnerBot, sender: SlackSender, slack: SlackStandIn
+) -> None:
+    assert (await sender.shortcut("register_deal", user="U0NORA")).status_code == 200
+    await sender.event(
+        {"type": "app_home_opened", "user": "U0NORA", "channel": "D0NORA", "tab": "home"}
+    )
+    (home,) = await slack.wait_for("views.publish")
+    await sender.action(
+        *button_value(home.params["view"]["blocks"], "Register a deal"),
+        user="U0NORA",
+        view={"id": "VHOME"},
+    )
+    opened = await slack.wait_for("views.open", count=2)
+    assert [call.params["view"]["callback_id"] for call in opened] == [
+        "register_deal",
+        "register_deal",
+    ]
+
+
 async def test_a_manager_cannot_open_the_registration_modal(
     sender: SlackSender, slack: SlackStandIn
 ) -> None:

@@ -136,6 +136,22 @@ class SlackSender:
             payload["response_url"] = self.response_url
         return await self._interactive(payload)
 
+    async def shortcut(
+        self, callback_id: str, *, user: str = "U0PARTNER", team: str = TEAM_ID
+    ) -> httpx.Response:
+        """A global shortcut (no channel, no response_url)."""
+        payload = {
+            "type": "shortcut",
+            "callback_id": callback_id,
+            "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": "someone", "team_id": team},
+            "api_app_id": "A0TEST",
+            "token": "legacy",
+            "trigger_id": f"{next(_counter)}.trigger",
+            "action_ts": f"{time.time():.6f}",
+        }
+        return await self._interactive(payload)
+
     async def submit_view(
         self,
         callback_id: str,
