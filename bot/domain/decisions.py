@@ -171,6 +171,29 @@ async def _record(
     )
 
 
+async def _change(
+    session: AsyncSession,
+    *,
+    actor: Person,
+    deal_id: int,
+    from_statuses: tuple[str, ...],
+    values: dict[str, Any],
+    action: str,
+    channel: Channel,
+    note: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> Outcome:
+    """Apply one transition exactly once, then audit it and queue its CRM write."""
+    if not await _transition(session, deal_id, from_statuses, values):
+        raise await _already(session, deal_id)
+    outcome = await _outcome(session, deal_id, actor)
+    await _record(
+        session, outcome, action=action, channel=channel, note=note, before=before, after=after
+    )
+    return outcome
+
+
 async def _converse(
     session: AsyncSession,
     *,
@@ -186,9 +209,6 @@ async def _converse(
     note: str,
 ) -> Outcome:
     """Move the registration on and add a question or answer to its history."""
-    values = {"status": to_status, "last_activity_at": now}
-    if not await _transition(session, deal_id, from_statuses, values):
-        raise await _already(session, deal_id)
     message = DealMessage(
         deal_id=deal_id,
         author_id=actor.id or 0,
@@ -197,17 +217,19 @@ async def _converse(
         channel=channel,
         created_at=now,
     )
-    session.add(message)
-    outcome = await _outcome(session, deal_id, actor)
-    await _record(
+    outcome = await _change(
         session,
-        outcome,
+        actor=actor,
+        deal_id=deal_id,
+        from_statuses=from_statuses,
+        values={"status": to_status, "last_activity_at": now},
         action=action,
         channel=channel,
         note=note,
         before={"status": from_statuses[0]},
         after={"status": to_status, kind: text},
     )
+    session.add(message)
     return outcome
 
 
@@ -239,19 +261,18 @@ async def approve(
         "protection_expires_at": expires,
         "last_activity_at": now,
     }
-    if not await _transition(session, deal_id, OPEN, values):
-        raise await _already(session, deal_id)
-    outcome = await _outcome(session, deal_id, manager)
-    await _record(
+    return await _change(
         session,
-        outcome,
+        actor=manager,
+        deal_id=deal_id,
+        from_statuses=OPEN,
+        values=values,
         action="deal.approved",
         channel=channel,
         note=f"Approved by {manager.name}; protected until {_when(expires)}.",
         before={"status": deal.status},
         after={"status": "approved", "protection_expires_at": expires},
     )
-    return outcome
 
 
 async def decline(
@@ -275,19 +296,18 @@ async def decline(
         "decline_reason": reason,
         "last_activity_at": now,
     }
-    if not await _transition(session, deal_id, OPEN, values):
-        raise await _already(session, deal_id)
-    outcome = await _outcome(session, deal_id, manager)
-    await _record(
+    return await _change(
         session,
-        outcome,
+        actor=manager,
+        deal_id=deal_id,
+        from_statuses=OPEN,
+        values=values,
         action="deal.declined",
         channel=channel,
         note=f"Declined by {manager.name}: {reason}",
         before={"status": "open"},
         after={"status": "declined", "reason": reason},
     )
-    return outcome
 
 
 async def request_info(
@@ -369,20 +389,18 @@ async def withdraw(
 ) -> Outcome:
     """The partner withdraws a registration; a protected customer is released."""
     deal = await _own_deal(session, partner_user, deal_id)
-    values = {"status": DealStatus.WITHDRAWN, "last_activity_at": now}
-    if not await _transition(session, deal_id, (*OPEN, DealStatus.APPROVED), values):
-        raise await _already(session, deal_id)
-    outcome = await _outcome(session, deal_id, partner_user)
-    await _record(
+    return await _change(
         session,
-        outcome,
+        actor=partner_user,
+        deal_id=deal_id,
+        from_statuses=(*OPEN, DealStatus.APPROVED),
+        values={"status": DealStatus.WITHDRAWN, "last_activity_at": now},
         action="deal.withdrawn",
         channel=channel,
         note=f"Withdrawn by {partner_user.name}.",
         before={"status": deal.status},
         after={"status": "withdrawn"},
     )
-    return outcome
 
 
 # --- Extensions ----------------------------------------------------------------------------
