@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlmodel import col, select
 
 from bot.domain import audit, partner_import, people
 from bot.errors import UserFacingError
@@ -37,6 +38,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 partners_app = typer.Typer(help="Partner companies.", no_args_is_help=True)
 users_app = typer.Typer(help="People who may use partnerbot.", no_args_is_help=True)
 deals_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
+crm_app = typer.Typer(help="The CRM (local timeline).", no_args_is_help=True)
+outbox_app = typer.Typer(help="Pending CRM writes.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
@@ -44,6 +47,8 @@ for sub, name in (
     (users_app, "users"),
     (deals_app, "deals"),
     (audit_app, "audit"),
+    (crm_app, "crm"),
+    (outbox_app, "outbox"),
 ):
     app.add_typer(sub, name=name)
 
@@ -122,14 +127,20 @@ def serve(
 def worker() -> None:
     """Run the background worker: mail loop, outbox delivery and scheduler. Stops on SIGTERM."""
     from bot.app import build_app
-    from bot.worker import Worker
+    from bot.worker import Worker, outbox_loop
+    from crm import build_crm
 
     settings = _settings()
     upgrade_sync(settings.database_url)
 
     async def run() -> None:
         bot = build_app(settings)
-        runner = Worker(bot.services)
+        try:
+            crm = build_crm(settings, bot.services.db)
+        except UserFacingError as exc:
+            err.print(f"[red]partnerbot: {exc.message}[/red]", highlight=False)
+            raise typer.Exit(2) from None
+        runner = Worker(bot.services, [("outbox", outbox_loop(crm))])
         runner.install_signal_handlers()
         await runner.run()
 
@@ -278,6 +289,96 @@ def deals_list(as_json: JsonOption = False) -> None:
         )
         table.add_row(str(deal.id), deal.customer, deal.partner or "", deal.status, expiry)
     out.print(table)
+
+
+@crm_app.command("timeline")
+def crm_timeline(
+    deal: Annotated[int | None, typer.Option("--deal", help="A registration's id.")] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="A partner company's name.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The local CRM's timeline of one registration, or of all a partner's registrations."""
+    from crm.local import timeline
+    from store.models import DealRegistration, Partner
+
+    if (deal is None) == (partner is None):
+        err.print("partnerbot: give --deal ID or --partner NAME")
+        raise typer.Exit(2)
+    settings = _settings()
+
+    async def work(session: Any) -> list[Any]:
+        ids = [str(deal)]
+        if partner is not None:
+            query = select(DealRegistration.id).join(Partner).where(Partner.name == partner)
+            ids = [str(i) for i in (await session.exec(query)).all()]
+        db = Database(settings.database_url)
+        try:
+            return await timeline(db, record_type="deal", record_ids=ids)
+        finally:
+            await db.dispose()
+
+    notes = _in_session(settings, work)
+    if as_json:
+        _print_json(
+            [
+                {"deal": n.record_id, "at": n.noted_at, "author": n.author, "text": n.text}
+                for n in notes
+            ]
+        )
+        return
+    table = Table("deal", "when", "author", "note")
+    for note in notes:
+        table.add_row(
+            note.record_id, note.noted_at.strftime("%Y-%m-%d %H:%M"), note.author, note.text
+        )
+    out.print(table)
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="pending, delivered or dead.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rows waiting for (or done with, or given up on) the CRM, oldest first."""
+    from store.models import OutboxItem
+
+    settings = _settings()
+
+    async def work(session: Any) -> list[Any]:
+        query = select(OutboxItem).order_by(col(OutboxItem.id)).limit(1000)
+        if status:
+            query = query.where(OutboxItem.status == status)
+        return list((await session.exec(query)).all())
+
+    rows = _in_session(settings, work)
+    fields = ("id", "kind", "record_key", "status", "attempts", "next_attempt_at", "last_error")
+    if as_json:
+        _print_json([{f: getattr(r, f) for f in fields} for r in rows])
+        return
+    table = Table(*fields)
+    for row in rows:
+        table.add_row(*(str(getattr(row, f) or "") for f in fields))
+    out.print(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Row ids (default: every dead row).")
+    ] = None,
+) -> None:
+    """Send dead rows back to the queue; the worker delivers them again."""
+    from bot.domain.outbox import retry_dead
+    from store.types import utcnow
+
+    settings = _settings()
+
+    async def work(session: Any) -> int:
+        return await retry_dead(session, ids=ids, now=utcnow())
+
+    out.print(f"{_in_session(settings, work)} row(s) queued again.")
 
 
 @audit_app.command("verify")

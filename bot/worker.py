@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.context import Services
+from bot.domain import outbox
+from crm.base import Crm
+from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +66,24 @@ class Worker:
         await self.services.tasks.drain()
         await self.services.db.dispose()
         log.info("worker stopped")
+
+
+def outbox_loop(crm: Crm, *, idle_seconds: float = 1.0) -> Loop:
+    """Deliver the outbox to the CRM until stopped; sleep while there is nothing due."""
+
+    async def run(services: Services, stop: asyncio.Event) -> None:
+        worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        while not stop.is_set():
+            report = await outbox.deliver_due(services.db, crm, worker=worker_id, now=utcnow())
+            if report.delivered or report.retried or report.dead:
+                log.info(
+                    "outbox: %s delivered, %s to retry, %s dead",
+                    report.delivered,
+                    report.retried,
+                    report.dead,
+                )
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+
+    return run

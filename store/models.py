@@ -386,6 +386,21 @@ class OutboxItem(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
+class CrmNote(SQLModel, table=True):
+    """The local CRM's timeline (PARTNERBOT_CRM=local): notes on deals, companies, contacts."""
+
+    __tablename__ = "crm_note"
+    __table_args__ = (Index("ix_crm_note_record", "record_type", "record_id", "noted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_type: str = Field(sa_type=String(16))  # deal|company|contact
+    record_id: str = Field(sa_type=String(64))
+    author: str = Field(sa_type=String(200))
+    text: str = Field(sa_type=Text)
+    noted_at: datetime = Field(sa_type=UtcDateTime)
+    idempotency_key: str = Field(sa_type=String(128), unique=True)
+
+
 class SentNudge(SQLModel, table=True):
     """A reminder already sent: the unique key makes every scheduled job idempotent."""
 

@@ -189,3 +189,45 @@ async def test_deals_list_shows_registrations_without_pricing(
     ]
     assert listed[0]["partner"] == "Acme Channel" and listed[0]["status"] == "pending"
     assert "125000" not in json.dumps(listed)
+
+
+async def test_outbox_and_local_crm_timeline_from_the_command_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from bot.domain import outbox
+    from crm.local import LocalCrm
+    from store.db import Database
+    from tests.conftest import PROGRAM, seed
+    from tests.domain.test_decisions import approve, person
+    from tests.domain.test_registration import NOW, register
+
+    assert run(env, tmp_path, "db", "upgrade").returncode == 0
+    db = Database(env["PARTNERBOT_DATABASE_URL"])
+    await seed(db, PROGRAM)
+    deal = (await register(db, "nora@northwind.example")).deal
+    await approve(db, await person(db, "mia@vendor.example"), deal.id or 0)
+    pending = json.loads(run(env, tmp_path, "outbox", "list", "--json").stdout)
+    assert [(row["kind"], row["status"]) for row in pending] == [
+        ("upsert_deal", "pending"),
+        ("add_note", "pending"),
+    ]
+    await outbox.deliver_due(db, LocalCrm(db), worker="test", now=NOW + timedelta(seconds=1))
+    await db.dispose()
+    notes = json.loads(
+        run(env, tmp_path, "crm", "timeline", "--deal", str(deal.id), "--json").stdout
+    )
+    assert len(notes) == 1 and "Approved by Mia Manager" in notes[0]["text"]
+    by_partner = json.loads(
+        run(env, tmp_path, "crm", "timeline", "--partner", "Northwind Resellers", "--json").stdout
+    )
+    assert by_partner == notes
+
+
+def test_a_crm_without_an_adapter_stops_the_worker_with_a_clear_message(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run(env | {"PARTNERBOT_CRM": "hubspot"}, tmp_path, "worker")
+    assert result.returncode == 2
+    assert "PARTNERBOT_CRM=hubspot" in result.stderr and "Traceback" not in result.stderr
