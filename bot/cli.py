@@ -106,12 +106,16 @@ def _print_json(value: Any) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT, else 3000).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="HTTP worker processes (default: $WEB_CONCURRENCY, else 1)."),
+    ] = None,
 ) -> None:
     """Serve Slack over HTTP (or Socket Mode when an app token is set), /healthz and /metrics."""
     from bot.server import run_server, run_workers
 
     settings = _settings()
+    workers = workers if workers is not None else int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
     if workers > 1 and settings.slack_app_token is not None:
         err.print("partnerbot: Socket Mode runs in one process; drop --workers.")
         raise typer.Exit(2)

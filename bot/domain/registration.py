@@ -320,7 +320,12 @@ async def find_candidates(
 
 
 async def check_customer(
-    session: AsyncSession, *, partner_id: int, clean: CleanDeal, now: datetime
+    session: AsyncSession,
+    *,
+    partner_id: int,
+    clean: CleanDeal,
+    now: datetime,
+    certifications: dict[str, set[str]] | None = None,
 ) -> Decision:
     """The uniqueness test for a partner's claim on a customer, with certification tie-breaks."""
     registrations, accounts = await find_candidates(
@@ -330,7 +335,11 @@ async def check_customer(
         key=clean.company_key,
         now=now,
     )
-    needed = await _certifications_for(session, clean.products)
+    needed = (
+        certifications
+        if certifications is not None
+        else await _certifications_for(session, clean.products)
+    )
     wanted = set().union(*needed.values()) if needed else set()
     partners = {partner_id} | {r.partner_id for r in registrations}
     # Without a certification for these products there is no tie to break by it.
@@ -398,17 +407,20 @@ async def _by_idempotency_key(session: AsyncSession, key: str) -> DealRegistrati
     return (await session.exec(query)).first()
 
 
-async def register_deal(
-    session: AsyncSession,
-    *,
-    person: Person,
-    form: DealForm,
-    idempotency_key: str,
-    settings: Settings,
-    now: datetime,
-    channel: Channel = Channel.SLACK,
-) -> Registration:
-    """Validate, test uniqueness and record a partner's registration (once per idempotency key)."""
+@dataclass(frozen=True)
+class Submission:
+    """A validated registration, ready to be tested and recorded."""
+
+    person: Person
+    partner: Partner
+    clean: CleanDeal
+    certifications: dict[str, set[str]]  # product -> certifications that grant it
+
+
+async def prepare_registration(
+    session: AsyncSession, *, person: Person, form: DealForm, settings: Settings, now: datetime
+) -> Submission:
+    """Check who submits and what (reads only: may run outside the write transaction)."""
     require_role(person, Role.PARTNER)
     partner = await session.get(Partner, person.partner_id) if person.partner_id else None
     if partner is None:
@@ -421,11 +433,56 @@ async def register_deal(
             for product, cert in missing.items()
         ]
         raise FormErrors({"products": " ".join(reasons)})
+    certifications = await _certifications_for(session, clean.products)
+    return Submission(person, partner, clean, certifications)
+
+
+async def register_deal(
+    session: AsyncSession,
+    *,
+    person: Person,
+    form: DealForm,
+    idempotency_key: str,
+    settings: Settings,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Registration:
+    """Validate, test uniqueness and record a partner's registration (once per idempotency key)."""
+    submission = await prepare_registration(
+        session, person=person, form=form, settings=settings, now=now
+    )
+    return await record_registration(
+        session,
+        submission,
+        idempotency_key=idempotency_key,
+        settings=settings,
+        now=now,
+        channel=channel,
+    )
+
+
+async def record_registration(
+    session: AsyncSession,
+    submission: Submission,
+    *,
+    idempotency_key: str,
+    settings: Settings,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> Registration:
+    """Test the customer's uniqueness and store the claim; runs serialised per customer."""
+    person, partner, clean = submission.person, submission.partner, submission.clean
     await _lock_customer(session, clean)
     # A retried submission (Slack resends a view it got no answer for) is answered, not redone.
     if (existing := await _by_idempotency_key(session, idempotency_key)) is not None:
         return Registration(existing, None, created=False, partner=partner)
-    decision = await check_customer(session, partner_id=partner.id or 0, clean=clean, now=now)
+    decision = await check_customer(
+        session,
+        partner_id=partner.id or 0,
+        clean=clean,
+        now=now,
+        certifications=submission.certifications,
+    )
     deal = DealRegistration(
         partner_id=partner.id or 0,
         registered_by_id=person.id or 0,

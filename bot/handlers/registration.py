@@ -12,7 +12,14 @@ from bot import deal_views, notify
 from bot.context import Services
 from bot.domain.access import require_role
 from bot.domain.conflicts import Rule
-from bot.domain.registration import DealForm, FormErrors, Registration, record_card, register_deal
+from bot.domain.registration import (
+    DealForm,
+    FormErrors,
+    Registration,
+    prepare_registration,
+    record_card,
+    record_registration,
+)
 from bot.ids import ActionId, Shortcut, SlashCommand, ViewId
 from store.models import Person, Role
 from store.types import utcnow
@@ -46,15 +53,19 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         person: Person = context["person"]
         form = DealForm(**deal_views.read_registration(view["state"]["values"]))
+        now = utcnow()
         try:
-            async with services.db.session() as session:
-                result = await register_deal(
+            async with services.db.read() as session:
+                submission = await prepare_registration(
+                    session, person=person, form=form, settings=services.settings, now=now
+                )
+            async with services.db.session() as session:  # the serialised part: check and record
+                result = await record_registration(
                     session,
-                    person=person,
-                    form=form,
+                    submission,
                     idempotency_key=f"view:{view['id']}",
                     settings=services.settings,
-                    now=utcnow(),
+                    now=now,
                 )
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
