@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from store.db import Database  # noqa: E402
 from tests.harness.data import add_registrations  # noqa: E402
+from tests.harness.net import free_port  # noqa: E402
 from tests.harness.postgres import PostgresServer  # noqa: E402
 from tests.harness.slack_requests import SIGNING_SECRET, sign  # noqa: E402
 from tests.harness.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
@@ -83,12 +83,6 @@ def cpu_seconds(pid: int) -> float:
         if stat.parent.name == str(pid) or fields[1] == str(pid):
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def payloads(count: int, response_url: str) -> list[tuple[bytes, str]]:

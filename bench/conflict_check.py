@@ -43,6 +43,7 @@ from bot.domain.registration import CleanDeal, check_customer  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import Motion  # noqa: E402
+from tests.harness.net import free_port  # noqa: E402
 from tests.harness.postgres import PostgresServer  # noqa: E402
 from tests.harness.slack_requests import SIGNING_SECRET, sign  # noqa: E402
 from tests.harness.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
@@ -424,7 +425,7 @@ async def time_http(
     url: str, rows: list[Row], workers: int, partners: int = 20, per_partner: int = 10
 ) -> list[float]:
     slack = SlackStandIn().start()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")} | {
         "PARTNERBOT_DATABASE_URL": url,
         "PARTNERBOT_SLACK_BOT_TOKEN": VALID_TOKEN,
@@ -487,14 +488,6 @@ async def time_http(
         await server.wait()
         slack.stop()
     return latencies
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def run(rows_count: int, check_count: int, naive_count: int) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from store.db import Database
 from store.migrate import upgrade
 from store.models import SQLModel
 from tests.harness.dovecot import DovecotServer, dovecot_binary
+from tests.harness.net import free_port
 from tests.harness.postgres import PostgresServer
 from tests.harness.slack_requests import SIGNING_SECRET, SlackSender
 from tests.harness.slack_standin import VALID_TOKEN, SlackStandIn
@@ -216,12 +216,6 @@ async def sender(bot: PartnerBot, slack: SlackStandIn) -> AsyncIterator[SlackSen
     transport = httpx.ASGITransport(app=bot.asgi)
     async with httpx.AsyncClient(transport=transport, base_url="http://partnerbot.test") as client:
         yield SlackSender(client, response_url=slack.response_url())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def serve_over_http(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:

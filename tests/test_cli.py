@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.harness.net import free_port
 
 PARTNERBOT = str(Path(sys.executable).with_name("partnerbot"))
 CSV = (

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.harness.net import free_port
+
 USER, PASSWORD = "bot@example.test", "imap-secret"
 
 _CONFIG = """\
@@ -52,12 +54,6 @@ def dovecot_binary() -> str | None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class DovecotServer:
     """A running Dovecot: connect to host:port as user/password (one mailbox, INBOX)."""
@@ -75,7 +71,7 @@ class DovecotServer:
         if binary is None:
             raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
         tmp = Path(tempfile.mkdtemp(prefix="partnerbot-dovecot-"))
-        port = _free_port()
+        port = free_port()
         for sub in ("run", "state", "mail"):
             (tmp / sub).mkdir()
         (tmp / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")

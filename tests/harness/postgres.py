@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+
+from tests.harness.net import free_port
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -28,12 +29,6 @@ async def _reachable(url: str) -> bool:
         return False
     await conn.close()
     return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pg_bin(name: str) -> str | None:
@@ -66,7 +61,7 @@ class ThrowawayCluster:
         if os.geteuid() == 0:  # initdb refuses to run as root
             shutil.chown(directory, "postgres", "postgres")
             run_as = ["runuser", "-u", "postgres", "--"]
-        data, port = directory / "data", _free_port()
+        data, port = directory / "data", free_port()
         subprocess.run(
             [*run_as, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
             check=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -11,6 +10,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from tests.harness.net import free_port
 
 USER, PASSWORD = "bot@example.test", "smtp-secret"
 
@@ -54,17 +55,11 @@ def _authenticate(
     return AuthResult(success=True) if ok else AuthResult(success=False, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class SmtpServer:
     """`start()`, send to host:port with user/password, read `received`."""
 
     def __init__(self) -> None:
-        self.host, self.port = "127.0.0.1", _free_port()
+        self.host, self.port = "127.0.0.1", free_port()
         self.user, self.password = USER, PASSWORD
         self._handler = _Handler()
         self._controller = Controller(
