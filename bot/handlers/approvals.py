@@ -15,6 +15,7 @@ from bot import blocks, deal_views, notify
 from bot.context import Services
 from bot.domain import decisions
 from bot.errors import InvalidInput, UserFacingError
+from bot.handlers.home import publish_home
 from bot.ids import ActionId, ViewId
 from store.models import DealMessage, DealRegistration, Person
 from store.types import utcnow
@@ -78,6 +79,10 @@ def register(app: AsyncApp, services: Services) -> None:
         else:
             await notify.dm(app.client, person, message)
 
+    async def refresh_partner(client: AsyncWebClient, outcome: decisions.Outcome) -> None:
+        """The registering partner's Home tab shows the decision without a reload."""
+        await publish_home(services, client, outcome.registered_by)
+
     async def refresh_card(
         client: AsyncWebClient, outcome: decisions.Outcome, where: tuple[str | None, str | None]
     ) -> None:
@@ -126,6 +131,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 f"Your registration for {outcome.deal.customer_company} was approved:"
                 f" protected until {expires}.",
             )
+            await refresh_partner(client, outcome)
 
         after_ack(body, person, "approve", work)
 
@@ -195,6 +201,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 f"Your registration for {outcome.deal.customer_company} "
                 f"was declined: {outcome.deal.decline_reason}",
             )
+            await refresh_partner(client, outcome)
 
         services.tasks.spawn(notify_all(), name="declined")
 
@@ -382,6 +389,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 client, where[0], where[1], text, [blocks.section(blocks.escape(text))]
             )
             await notify.dm(client, done.outcome.registered_by, text)
+            await refresh_partner(client, done.outcome)
 
         after_ack(body, person, "extension-decision", work)
 

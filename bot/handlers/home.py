@@ -26,25 +26,25 @@ async def _manager_blocks(session: AsyncSession) -> list[blocks.Block]:
     ]
 
 
+async def publish_home(services: Services, client: AsyncWebClient, person: Person) -> None:
+    """Publish a person's App Home: their registrations, and the queue for managers."""
+    if not person.slack_user_id:
+        return
+    async with services.db.read() as session:
+        partner = await session.get(Partner, person.partner_id) if person.partner_id else None
+        page = await visible_deals(session, person)
+        extra = await _manager_blocks(session) if person.role != Role.PARTNER else None
+    view = blocks.home_view(person, partner.name if partner else None, page, extra)
+    await client.views_publish(user_id=person.slack_user_id, view=view)
+
+
 def register(app: AsyncApp, services: Services) -> None:
     """Attach the App Home listener."""
 
     @app.event(EventType.APP_HOME_OPENED)
-    async def publish_home(
+    async def home_opened(
         event: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        person: Person = context["person"]
-
-        async def publish() -> None:
-            async with services.db.read() as session:
-                partner = (
-                    await session.get(Partner, person.partner_id) if person.partner_id else None
-                )
-                page = await visible_deals(session, person)
-                extra = await _manager_blocks(session) if person.role != Role.PARTNER else None
-            view = blocks.home_view(person, partner.name if partner else None, page, extra)
-            await client.views_publish(user_id=event["user"], view=view)
-
-        services.tasks.spawn(publish(), name="app-home")
+        if event.get("tab", "home") == "home":
+            person: Person = context["person"]
+            services.tasks.spawn(publish_home(services, client, person), name="app-home")

@@ -202,22 +202,20 @@ async def test_the_whole_flow_register_conflict_approve_protect_extend(
     assert "button" not in texts(updated.params["blocks"])
     dm = (await slack.wait_for("chat.postMessage"))[0]
     assert "approved" in dm.params["text"] and dm.params["channel"] == "D0NORA"
+    # Nora's App Home is republished at once, with the protection expiry and Request extension.
+    (home,) = await slack.wait_for("views.publish")
+    assert home.params["user_id"] == "U0NORA"
     async with program.read() as session:
         queued = (await session.exec(select(OutboxItem.kind))).all()
     assert sorted(queued) == ["add_note", "upsert_deal"]
 
     # A second click is told who decided.
+    await bot.services.tasks.drain()
     slack.calls.clear()
     await sender.action(*approve, user="U0MIA", channel=DESK)
     (told,) = await slack.wait_for("response_url")
     assert "Already approved by Mia Manager" in told.params["text"]
 
-    # Nora sees the protection expiry in App Home, with Request extension.
-    slack.calls.clear()
-    await sender.event(
-        {"type": "app_home_opened", "user": "U0NORA", "channel": "D0NORA", "tab": "home"}
-    )
-    (home,) = await slack.wait_for("views.publish")
     home_blocks = home.params["view"]["blocks"]
     assert "Protected until" in texts(home_blocks)
     extension = button_value(home_blocks, "Request extension")
