@@ -16,12 +16,16 @@ log = logging.getLogger(__name__)
 async def dm(
     client: AsyncWebClient, person: Person, text: str, blocks: list[Any] | None = None
 ) -> str | None:
-    """Send a person a Slack DM; return the message ts, or None if they have no Slack account."""
+    """DM a person; return the message ts, or None (logged) without Slack account or on refusal."""
     if not person.slack_user_id:
         log.info("person %s has no Slack account; DM not sent", person.id)
         return None
-    channel = (await client.conversations_open(users=person.slack_user_id))["channel"]["id"]
-    response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    try:
+        channel = (await client.conversations_open(users=person.slack_user_id))["channel"]["id"]
+        response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    except SlackApiError as exc:  # one failed DM must not stop the notifications after it
+        log.error("could not DM person %s: %s", person.id, exc.response.get("error"))
+        return None
     return str(response["ts"])
 
 

@@ -45,6 +45,12 @@ def _refusal(
             ),
             name="refusal-respond",
         )
+    elif kind in ("shortcut", "message_action") and context.client and body.get("trigger_id"):
+        view = blocks.notice_modal("No access", message)
+        services.tasks.spawn(
+            context.client.views_open(trigger_id=body["trigger_id"], view=view),
+            name="refusal-modal",
+        )
     elif (
         context.client is not None
         and context.user_id is not None

@@ -122,6 +122,14 @@ async def test_a_refused_button_click_gets_an_ephemeral_answer(
     )
 
 
+async def test_a_refused_shortcut_opens_a_modal_saying_why(
+    sender: SlackSender, slack: SlackStandIn
+) -> None:
+    assert (await sender.shortcut("register_deal", user="U0NOBODY")).status_code == 200
+    (opened,) = await slack.wait_for("views.open")
+    assert "doesn't know you" in json.dumps(opened.params["view"])
+
+
 async def test_a_refused_view_submission_replaces_the_modal_with_the_reason(
     sender: SlackSender,
 ) -> None:
