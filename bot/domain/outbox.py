@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,11 +73,19 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def _claim(db: Database, *, worker: str, now: datetime, limit: int) -> list[OutboxItem]:
+    """Claim due rows, only the oldest pending row of each record: writes to one record stay in
+    order, and a row waiting to be retried holds back the ones queued after it."""
+    heads = (
+        select(func.min(OutboxItem.id))
+        .where(OutboxItem.status == OutboxStatus.PENDING)
+        .group_by(col(OutboxItem.record_key))
+    )
     async with db.session() as session:
         query = (
             select(OutboxItem)
             .where(
                 OutboxItem.status == OutboxStatus.PENDING,
+                col(OutboxItem.id).in_(heads),
                 col(OutboxItem.next_attempt_at) <= now,
                 or_(col(OutboxItem.claimed_until).is_(None), col(OutboxItem.claimed_until) < now),
             )
@@ -112,49 +120,52 @@ async def _send(crm: Crm, item: OutboxItem) -> None:
         raise CrmError(f"unknown outbox kind {item.kind!r}", permanent=True)
 
 
+async def _deliver_one(
+    db: Database, crm: Crm, item: OutboxItem, now: datetime, report: DeliveryReport
+) -> None:
+    failure: Exception | None = None
+    try:
+        await _send(crm, item)
+    except Exception as exc:  # any failure is recorded on the row; nothing is lost
+        failure = exc
+    async with db.session() as session:
+        row = await session.get(OutboxItem, item.id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.claimed_by = row.claimed_until = None
+        if failure is None:
+            row.status, row.delivered_at, row.last_error = OutboxStatus.DELIVERED, utcnow(), None
+            report.delivered += 1
+        elif getattr(failure, "permanent", False) or row.attempts >= MAX_ATTEMPTS:
+            row.status, row.last_error = OutboxStatus.DEAD, str(failure)[:2000]
+            report.dead += 1
+            log.error(
+                "outbox row %s is dead after %s attempt(s): %s", row.id, row.attempts, failure
+            )
+        else:
+            row.next_attempt_at, row.last_error = now + backoff(row.attempts), str(failure)[:2000]
+            report.retried += 1
+            log.warning(
+                "outbox row %s failed (attempt %s), will retry: %s", row.id, row.attempts, failure
+            )
+        session.add(row)
+
+
 async def deliver_due(
     db: Database, crm: Crm, *, worker: str, now: datetime, limit: int = 100
 ) -> DeliveryReport:
-    """Claim due rows in order, write each to the CRM, and record the outcome."""
+    """Deliver up to `limit` due rows, each record's writes in order, recording each outcome."""
     report = DeliveryReport()
-    for item in await _claim(db, worker=worker, now=now, limit=limit):
-        failure: CrmError | Exception | None = None
-        try:
-            await _send(crm, item)
-        except Exception as exc:  # any failure is recorded on the row; nothing is lost
-            failure = exc
-        async with db.session() as session:
-            row = await session.get(OutboxItem, item.id)
-            if row is None:
-                continue
-            row.attempts += 1
-            row.claimed_by = row.claimed_until = None
-            if failure is None:
-                row.status, row.delivered_at, row.last_error = (
-                    OutboxStatus.DELIVERED,
-                    utcnow(),
-                    None,
-                )
-                report.delivered += 1
-            elif getattr(failure, "permanent", False) or row.attempts >= MAX_ATTEMPTS:
-                row.status, row.last_error = OutboxStatus.DEAD, str(failure)[:2000]
-                report.dead += 1
-                log.error(
-                    "outbox row %s is dead after %s attempt(s): %s", row.id, row.attempts, failure
-                )
-            else:
-                row.next_attempt_at, row.last_error = (
-                    now + backoff(row.attempts),
-                    str(failure)[:2000],
-                )
-                report.retried += 1
-                log.warning(
-                    "outbox row %s failed (attempt %s), will retry: %s",
-                    row.id,
-                    row.attempts,
-                    failure,
-                )
-            session.add(row)
+    while (handled := report.delivered + report.retried + report.dead) < limit:
+        items = await _claim(db, worker=worker, now=now, limit=limit - handled)
+        if not items:
+            break
+        retried_before = report.retried
+        for item in items:
+            await _deliver_one(db, crm, item, now, report)
+        if report.retried - retried_before == len(items):
+            break  # every head waits for a retry: nothing behind them may go yet
     return report
 
 

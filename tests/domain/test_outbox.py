@@ -77,9 +77,9 @@ async def test_a_failing_crm_is_retried_with_backoff_then_dead_lettered(program:
     crm = FlakyCrm(failures=100)
     now = NOW + timedelta(seconds=1)
     first = await outbox.deliver_due(program, crm, worker="w", now=now)
-    assert (first.delivered, first.retried) == (0, 2)
+    assert (first.delivered, first.retried) == (0, 1)
     assert (await outbox.deliver_due(program, crm, worker="w", now=now)).retried == 0  # not due yet
-    for _ in range(outbox.MAX_ATTEMPTS):
+    for _ in range(2 * outbox.MAX_ATTEMPTS):  # the note waits until the upsert is given up
         now += timedelta(hours=2)
         await outbox.deliver_due(program, crm, worker="w", now=now)
     async with program.read() as session:
@@ -112,3 +112,16 @@ async def test_the_worker_delivers_the_outbox_and_stops_cleanly(program: Databas
     worker.stop.set()
     await asyncio.wait_for(running, timeout=10)
     assert len(await timeline(program, record_type="deal", record_ids=[str(deal_id)])) == 1
+
+
+async def test_writes_to_one_record_stay_in_order_behind_a_retry(program: Database) -> None:
+    await approved_deal(program)  # queues upsert_deal, then add_note, for one deal
+    crm = FlakyCrm(failures=1)
+    now = NOW + timedelta(seconds=1)
+    first = await outbox.deliver_due(program, crm, worker="w", now=now)
+    assert (first.delivered, first.retried) == (0, 1)  # the note waits behind the failed upsert
+    assert crm.notes == []
+    now += timedelta(minutes=5)
+    await outbox.deliver_due(program, crm, worker="w", now=now)
+    await outbox.deliver_due(program, crm, worker="w", now=now)
+    assert [d.status for d in crm.deals] == ["approved"] and len(crm.notes) == 1
