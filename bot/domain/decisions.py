@@ -350,6 +350,16 @@ async def _own_deal(session: AsyncSession, partner_user: Person, deal_id: int) -
     return deal
 
 
+async def last_question(session: AsyncSession, deal_id: int) -> DealMessage | None:
+    """The latest question a manager asked about a registration, if any."""
+    query = (
+        select(DealMessage)
+        .where(DealMessage.deal_id == deal_id, DealMessage.kind == "question")
+        .order_by(col(DealMessage.id).desc())
+    )
+    return (await session.exec(query)).first()
+
+
 async def answer(
     session: AsyncSession,
     *,

@@ -9,7 +9,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import col, select
 
 from bot import blocks, deal_views, notify
 from bot.context import Services
@@ -17,7 +16,7 @@ from bot.domain import decisions
 from bot.errors import InvalidInput, UserFacingError
 from bot.handlers.home import publish_home
 from bot.ids import ActionId, ViewId
-from store.models import DealMessage, DealRegistration, Person
+from store.models import DealRegistration, Person
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -240,13 +239,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         deal_id = _id(body)
         async with db.read() as session:
-            question = (
-                await session.exec(
-                    select(DealMessage.text)
-                    .where(DealMessage.deal_id == deal_id, DealMessage.kind == "question")
-                    .order_by(col(DealMessage.id).desc())
-                )
-            ).first()
+            question = await decisions.last_question(session, deal_id)
         modal = deal_views.reason_modal(
             ViewId.ANSWER,
             deal_id,
@@ -254,7 +247,7 @@ def register(app: AsyncApp, services: Services) -> None:
             label="Your answer",
             submit="Send",
             block_id="answer",
-            intro=f">{blocks.escape(question or '')}",
+            intro=f">{blocks.escape(question.text if question else '')}",
         )
         services.tasks.spawn(
             client.views_open(trigger_id=body["trigger_id"], view=modal), name="open-answer"
@@ -270,14 +263,8 @@ def register(app: AsyncApp, services: Services) -> None:
             outcome = await decisions.answer(
                 session, partner_user=person, deal_id=data["deal_id"], text=text, now=utcnow()
             )
-            asker_id = (
-                await session.exec(
-                    select(DealMessage.author_id)
-                    .where(DealMessage.deal_id == data["deal_id"], DealMessage.kind == "question")
-                    .order_by(col(DealMessage.id).desc())
-                )
-            ).first()
-            asker = await session.get(Person, asker_id) if asker_id else None
+            question = await decisions.last_question(session, data["deal_id"])
+            asker = await session.get(Person, question.author_id) if question else None
         await ack()
 
         async def notify_all() -> None:
