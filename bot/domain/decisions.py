@@ -19,6 +19,7 @@ from bot.domain import audit, outbox
 from bot.domain.access import MissingRole, require_role
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.settings import Settings
+from crm.base import DealRecord, RecordType, TimelineNote
 from store.db import Database
 from store.models import (
     Channel,
@@ -110,22 +111,20 @@ async def _protection_days(session: AsyncSession, partner: Partner, settings: Se
     return tier.protection_days if tier and tier.protection_days else settings.protection_days
 
 
-def _crm_deal_payload(outcome: Outcome) -> dict[str, Any]:
-    deal = outcome.deal
-    return {
-        "deal_id": deal.id,
-        "customer": deal.customer_company,
-        "domain": deal.normalized_domain,
-        "partner": outcome.partner.name,
-        "status": deal.status,
-        "motion": deal.motion,
-        "amount": str(deal.estimated_value),
-        "currency": deal.currency,
-        "close_date": deal.expected_close_date.isoformat(),
-        "protection_expires_at": deal.protection_expires_at.isoformat()
-        if deal.protection_expires_at
-        else None,
-    }
+def crm_deal(deal: DealRegistration, partner: Partner) -> DealRecord:
+    """A registration as the CRM's deal, with the partner fields."""
+    return DealRecord(
+        deal_id=deal.id or 0,
+        customer=deal.customer_company,
+        domain=deal.normalized_domain,
+        partner=partner.name,
+        status=deal.status,
+        motion=deal.motion,
+        amount=deal.estimated_value,
+        currency=deal.currency,
+        close_date=deal.expected_close_date,
+        protection_expires_at=deal.protection_expires_at,
+    )
 
 
 async def _record(
@@ -140,24 +139,25 @@ async def _record(
 ) -> None:
     """Audit the change and queue the CRM deal update and timeline note."""
     deal, key = outcome.deal, f"deal:{outcome.deal.id}"
+    stamp = deal.last_activity_at.isoformat()
     await outbox.enqueue(
         session,
-        kind="upsert_deal",
+        kind=outbox.OutboxKind.UPSERT_DEAL,
         record_key=key,
-        idempotency_key=f"{key}:{action}:{deal.last_activity_at.isoformat()}",
-        payload=_crm_deal_payload(outcome),
+        idempotency_key=f"{key}:{action}:{stamp}",
+        payload=crm_deal(deal, outcome.partner).to_payload(),
     )
-    await outbox.enqueue(
+    await outbox.enqueue_note(
         session,
-        kind="add_note",
-        record_key=key,
-        idempotency_key=f"{key}:{action}:note:{deal.last_activity_at.isoformat()}",
-        payload={
-            "deal_id": deal.id,
-            "author": outcome.actor.name,
-            "text": note,
-            "at": deal.last_activity_at.isoformat(),
-        },
+        TimelineNote(
+            record_type=RecordType.DEAL,
+            record_id=str(deal.id),
+            author=outcome.actor.name,
+            text=note,
+            at=deal.last_activity_at,
+            idempotency_key=f"{key}:{action}:note:{stamp}",
+            subject=f"Deal registration: {deal.customer_company}",
+        ),
     )
     await audit.record(
         session,

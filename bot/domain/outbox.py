@@ -9,20 +9,39 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crm.base import Crm, CrmError, DealRecord, TimelineNote
+from crm.base import (
+    Crm,
+    CrmError,
+    DealRecord,
+    PartnerCompany,
+    RateLimited,
+    TimelineNote,
+    WriteResult,
+)
 from store.db import Database
-from store.models import OutboxItem, OutboxStatus
+from store.models import DealRegistration, OutboxItem, OutboxStatus
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class OutboxKind(StrEnum):
+    """The CRM writes the outbox carries; each maps to one batch method of `crm.base.Crm`."""
+
+    UPSERT_DEAL = "upsert_deal"
+    ADD_NOTE = "add_note"
+    SET_PARTNER = "set_partner"
+    ERASE_CONTACT = "erase_contact"
 
 
 async def enqueue(
@@ -51,10 +70,32 @@ async def enqueue(
     return item
 
 
+async def enqueue_note(session: AsyncSession, note: TimelineNote) -> OutboxItem:
+    """Queue a timeline note, in order with the other writes to the record it hangs on."""
+    return await enqueue(
+        session,
+        kind=OutboxKind.ADD_NOTE,
+        record_key=f"{note.record_type}:{note.record_id}",
+        idempotency_key=note.idempotency_key,
+        payload=note.to_payload(),
+    )
+
+
 # --- Delivery ---------------------------------------------------------------------------
 
-MAX_ATTEMPTS = 10
-CLAIM_SECONDS = 300
+
+CLAIM_SECONDS = 300  # a claimed row whose worker died is delivered again after this
+MAX_BACKOFF_SECONDS = 900  # transient failures are retried for ever, at least every 15 min
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A row the CRM refused for good: kept, shown by `outbox list`, replayed by `retry`."""
+
+    id: int
+    kind: str
+    record_key: str
+    error: str
 
 
 @dataclass
@@ -64,17 +105,30 @@ class DeliveryReport:
     delivered: int = 0
     retried: int = 0
     dead: int = 0
+    dead_letters: list[DeadLetter] = field(default_factory=list)
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: about 2, 4, 8 … seconds, at most an hour."""
-    base = min(2**attempts, 3600)
+    """Exponential backoff with jitter: about 2, 4, 8 … seconds, at most 15 minutes."""
+    base = min(2**attempts, MAX_BACKOFF_SECONDS)
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    crm_id: str | None = None
+    error: Exception | None = None
+    retry_after: float | None = None  # the CRM said when to come back
+
+    @property
+    def permanent(self) -> bool:
+        return bool(getattr(self.error, "permanent", False))
 
 
 async def _claim(db: Database, *, worker: str, now: datetime, limit: int) -> list[OutboxItem]:
     """Claim due rows, only the oldest pending row of each record: writes to one record stay in
-    order, and a row waiting to be retried holds back the ones queued after it."""
+    order, and a row waiting to be retried holds back the ones queued after it. On PostgreSQL
+    `FOR UPDATE SKIP LOCKED` lets several workers claim side by side, never the same row."""
     heads = (
         select(func.min(OutboxItem.id))
         .where(OutboxItem.status == OutboxStatus.PENDING)
@@ -95,75 +149,161 @@ async def _claim(db: Database, *, worker: str, now: datetime, limit: int) -> lis
         if db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         items = list((await session.exec(query)).all())
-        for item in items:
-            item.claimed_by, item.claimed_until = worker, now + timedelta(seconds=CLAIM_SECONDS)
-            session.add(item)
+        if items:
+            await session.exec(
+                update(OutboxItem)
+                .where(col(OutboxItem.id).in_([item.id for item in items]))
+                .values(claimed_by=worker, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            )
     return items
 
 
-async def _send(crm: Crm, item: OutboxItem) -> None:
-    if item.kind == "upsert_deal":
-        await crm.upsert_deal(DealRecord.from_payload(item.payload))
-    elif item.kind == "add_note":
-        payload = item.payload
-        await crm.add_note(
-            TimelineNote(
-                record_type="deal",
-                record_id=str(payload["deal_id"]),
-                author=str(payload["author"]),
-                text=str(payload["text"]),
-                at=datetime.fromisoformat(str(payload["at"])),
-                idempotency_key=item.idempotency_key,
-            )
+async def _call(crm: Crm, kind: str, items: Sequence[OutboxItem]) -> list[WriteResult]:
+    """One batch call to the CRM for rows of one kind."""
+    payloads = [item.payload for item in items]
+    if kind == OutboxKind.UPSERT_DEAL:
+        return await crm.upsert_deals([DealRecord.from_payload(p) for p in payloads])
+    if kind == OutboxKind.ADD_NOTE:
+        return await crm.add_notes(
+            [
+                TimelineNote.from_payload(item.payload, idempotency_key=item.idempotency_key)
+                for item in items
+            ]
         )
-    else:
-        raise CrmError(f"unknown outbox kind {item.kind!r}", permanent=True)
+    if kind == OutboxKind.SET_PARTNER:
+        return await crm.set_partner_companies([PartnerCompany.from_payload(p) for p in payloads])
+    if kind == OutboxKind.ERASE_CONTACT:
+        results = []
+        for payload in payloads:
+            await crm.erase_contact(str(payload["email"]))
+            results.append(WriteResult())
+        return results
+    raise CrmError(f"unknown outbox kind {kind!r}", permanent=True)
 
 
-async def _deliver_one(
-    db: Database, crm: Crm, item: OutboxItem, now: datetime, report: DeliveryReport
-) -> None:
-    failure: Exception | None = None
+async def _send(crm: Crm, kind: str, items: Sequence[OutboxItem]) -> list[_Outcome]:
+    """Send rows of one kind; a batch the CRM refuses as a whole is split so only the bad
+    record is dead-lettered."""
     try:
-        await _send(crm, item)
-    except Exception as exc:  # any failure is recorded on the row; nothing is lost
-        failure = exc
+        results = await _call(crm, kind, items)
+    except RateLimited as exc:
+        return [_Outcome(error=exc, retry_after=exc.retry_after)] * len(items)
+    except (KeyError, TypeError, ValueError) as exc:  # a row we cannot read: not retryable
+        if len(items) > 1:
+            return [outcome for item in items for outcome in await _send(crm, kind, [item])]
+        return [_Outcome(error=CrmError(f"unreadable outbox row: {exc!r}", permanent=True))]
+    except CrmError as exc:
+        if exc.permanent and len(items) > 1:
+            return [outcome for item in items for outcome in await _send(crm, kind, [item])]
+        return [_Outcome(error=exc)] * len(items)
+    except Exception as exc:  # a timeout, a dropped connection: retried, nothing is lost
+        return [_Outcome(error=exc)] * len(items)
+    if len(results) != len(items):
+        error = CrmError(f"{crm.name} answered {len(results)} results for {len(items)} records")
+        return [_Outcome(error=error)] * len(items)
+    return [_Outcome(crm_id=r.crm_id, error=r.error) for r in results]
+
+
+async def _record(
+    db: Database,
+    items: Sequence[OutboxItem],
+    outcomes: Sequence[_Outcome],
+    *,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
+    """Commit what became of each row in one transaction."""
+    delivered = [item for item, outcome in zip(items, outcomes, strict=True) if not outcome.error]
     async with db.session() as session:
-        row = await session.get(OutboxItem, item.id)
-        if row is None:
-            return
-        row.attempts += 1
-        row.claimed_by = row.claimed_until = None
-        if failure is None:
-            row.status, row.delivered_at, row.last_error = OutboxStatus.DELIVERED, utcnow(), None
-            report.delivered += 1
-        elif getattr(failure, "permanent", False) or row.attempts >= MAX_ATTEMPTS:
-            row.status, row.last_error = OutboxStatus.DEAD, str(failure)[:2000]
-            report.dead += 1
-            log.error(
-                "outbox row %s is dead after %s attempt(s): %s", row.id, row.attempts, failure
+        if delivered:
+            await session.exec(
+                update(OutboxItem)
+                .where(col(OutboxItem.id).in_([item.id for item in delivered]))
+                .values(
+                    status=OutboxStatus.DELIVERED,
+                    delivered_at=utcnow(),
+                    attempts=OutboxItem.attempts + 1,
+                    claimed_by=None,
+                    claimed_until=None,
+                    last_error=None,
+                )
             )
-        else:
-            row.next_attempt_at, row.last_error = now + backoff(row.attempts), str(failure)[:2000]
-            report.retried += 1
-            log.warning(
-                "outbox row %s failed (attempt %s), will retry: %s", row.id, row.attempts, failure
+            report.delivered += len(delivered)
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome.error is None:
+                if item.kind == OutboxKind.UPSERT_DEAL and outcome.crm_id:
+                    await session.exec(
+                        update(DealRegistration)
+                        .where(col(DealRegistration.id) == int(item.payload["deal_id"]))
+                        .values(crm_deal_id=outcome.crm_id)
+                    )
+                continue
+            message = str(outcome.error)[:2000] or type(outcome.error).__name__
+            values: dict[str, Any] = {
+                "attempts": item.attempts + 1,
+                "claimed_by": None,
+                "claimed_until": None,
+                "last_error": message,
+            }
+            if outcome.permanent:
+                values["status"] = OutboxStatus.DEAD
+                report.dead += 1
+                report.dead_letters.append(
+                    DeadLetter(item.id or 0, item.kind, item.record_key, message)
+                )
+                log.error("outbox row %s (%s) is dead: %s", item.id, item.record_key, message)
+            else:
+                wait = (
+                    timedelta(seconds=outcome.retry_after)
+                    if outcome.retry_after is not None
+                    else backoff(item.attempts + 1)
+                )
+                values["next_attempt_at"] = now + wait
+                report.retried += 1
+                log.warning(
+                    "outbox row %s failed (attempt %s), retry in %.0f s: %s",
+                    item.id,
+                    item.attempts + 1,
+                    wait.total_seconds(),
+                    message,
+                )
+            await session.exec(
+                update(OutboxItem).where(col(OutboxItem.id) == item.id).values(**values)
             )
-        session.add(row)
+
+
+def _batches(items: Sequence[OutboxItem], size: int) -> list[tuple[str, list[OutboxItem]]]:
+    """Rows grouped by kind (first come, first sent), cut to the CRM's batch size."""
+    by_kind: dict[str, list[OutboxItem]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    return [
+        (kind, rows[start : start + size])
+        for kind, rows in by_kind.items()
+        for start in range(0, len(rows), size)
+    ]
 
 
 async def deliver_due(
-    db: Database, crm: Crm, *, worker: str, now: datetime, limit: int = 100
+    db: Database,
+    crm: Crm,
+    *,
+    worker: str,
+    now: datetime | None = None,
+    limit: int = 1000,
 ) -> DeliveryReport:
-    """Deliver up to `limit` due rows, each record's writes in order, recording each outcome."""
+    """Deliver up to `limit` due rows in batches, each record's writes in order, recording
+    each outcome. `now` is fixed for tests; by default each round reads the clock."""
     report = DeliveryReport()
     while (handled := report.delivered + report.retried + report.dead) < limit:
-        items = await _claim(db, worker=worker, now=now, limit=limit - handled)
+        round_now = now or utcnow()
+        items = await _claim(db, worker=worker, now=round_now, limit=limit - handled)
         if not items:
             break
         retried_before = report.retried
-        for item in items:
-            await _deliver_one(db, crm, item, now, report)
+        for kind, batch in _batches(items, max(crm.batch_size, 1)):
+            outcomes = await _send(crm, kind, batch)
+            await _record(db, batch, outcomes, now=now or utcnow(), report=report)
         if report.retried - retried_before == len(items):
             break  # every head waits for a retry: nothing behind them may go yet
     return report
