@@ -6,18 +6,41 @@ from bot.errors import UserFacingError
 from bot.settings import Settings
 from crm.base import Crm
 from crm.local import LocalCrm
+from crm.ratelimit import RequestBudget
 from store.db import Database
 
 
-class CrmNotAvailable(UserFacingError):
-    """The configured CRM has no adapter in this version."""
+class CrmNotConfigured(UserFacingError):
+    """The chosen CRM lacks the settings it needs."""
 
 
 def build_crm(settings: Settings, db: Database) -> Crm:
-    """The adapter PARTNERBOT_CRM names."""
+    """The adapter PARTNERBOT_CRM names, with its request budget."""
     if settings.crm == "local":
         return LocalCrm(db)
-    raise CrmNotAvailable(
-        f"PARTNERBOT_CRM={settings.crm}: this version writes to the local CRM only; the"
-        f" {settings.crm} adapter is not built yet. Unset PARTNERBOT_CRM to use the local CRM."
+    if missing := settings.missing_crm_settings():
+        raise CrmNotConfigured(
+            f"PARTNERBOT_CRM={settings.crm} needs {', '.join(missing)}"
+            " (see the README's CRM section)."
+        )
+    budget = RequestBudget(settings.crm_rate_limit, 10.0)
+    if settings.crm == "hubspot":
+        from crm.hubspot import HubSpotCrm
+
+        assert settings.hubspot_token is not None
+        return HubSpotCrm(
+            token=settings.hubspot_token.get_secret_value(),
+            host=settings.hubspot_api_url,
+            budget=budget,
+        )
+    from crm.salesforce import SalesforceCrm
+
+    assert settings.salesforce_client_id and settings.salesforce_client_secret
+    return SalesforceCrm(
+        login_url=settings.salesforce_login_url,
+        client_id=settings.salesforce_client_id,
+        client_secret=settings.salesforce_client_secret.get_secret_value(),
+        api_version=settings.salesforce_api_version,
+        ca_bundle=settings.salesforce_ca_bundle,
+        budget=budget,
     )

@@ -22,6 +22,7 @@ from store.db import Database
 from store.migrate import upgrade
 from store.models import SQLModel
 from tests.harness.dovecot import DovecotServer, dovecot_binary
+from tests.harness.hubspot_standin import HubSpotStandIn
 from tests.harness.net import free_port
 from tests.harness.postgres import PostgresServer
 from tests.harness.slack_requests import SIGNING_SECRET, SlackSender
@@ -53,6 +54,20 @@ def slack(slack_server: SlackStandIn) -> SlackStandIn:
     """The Slack stand-in, emptied of calls, users and faults."""
     slack_server.reset()
     return slack_server
+
+
+@pytest.fixture(scope="session")
+def hubspot_server() -> Iterator[HubSpotStandIn]:
+    server = HubSpotStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hubspot(hubspot_server: HubSpotStandIn) -> HubSpotStandIn:
+    """The HubSpot stand-in, emptied of objects, requests and faults."""
+    hubspot_server.reset()
+    return hubspot_server
 
 
 # --- Databases --------------------------------------------------------------------------

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.harness.standin import Fault, ThreadedStandIn
 
 VALID_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0TEST"
@@ -33,13 +34,6 @@ class SlackCall:
     params: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class _Fault:
-    kind: str  # error|rate_limit|slow
-    value: Any
-    remaining: int
 
 
 def _block_kit_error(blocks: Any, *, limit: int) -> str | None:
@@ -65,57 +59,23 @@ def _block_kit_error(blocks: Any, *, limit: int) -> str | None:
     return None
 
 
-class SlackStandIn:
+class SlackStandIn(ThreadedStandIn):
     """Start with `start()`; point the bot at `api_url`; inspect `calls`."""
 
+    thread_name = "slack-standin"
+
     def __init__(self, token: str = VALID_TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.calls: list[SlackCall] = []
         self.users: dict[str, dict[str, Any]] = {}
-        self._faults: dict[str, list[_Fault]] = defaultdict(list)
-        self._lock = threading.Lock()
+        self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._ts = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    # --- lifecycle --------------------------------------------------------------------
-
-    def start(self) -> SlackStandIn:
-        """Serve on a free loopback port in a background thread."""
-        ready = threading.Event()
-
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(self._serve())
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="slack-standin", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("Slack stand-in did not start")
-        return self
-
-    async def _serve(self) -> None:
-        app = web.Application(client_max_size=10 * 1024 * 1024)
+    def add_routes(self, app: web.Application) -> None:
+        """Slack's Web API methods and response_url."""
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    def stop(self) -> None:
-        """Shut the server and its thread down."""
-        if self._loop is None or self._runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
 
     @property
     def api_url(self) -> str:
@@ -130,7 +90,7 @@ class SlackStandIn:
 
     def reset(self) -> None:
         """Forget calls, users and faults (between tests)."""
-        with self._lock:
+        with self.lock:
             self.calls.clear()
             self.users.clear()
             self._faults.clear()
@@ -161,19 +121,19 @@ class SlackStandIn:
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls to `method` with `{"ok": false, "error": error}`."""
-        self._faults[method].append(_Fault("error", error, times))
+        self._faults[method].append(Fault("error", error, times))
 
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls to `method` with HTTP 429 and Retry-After."""
-        self._faults[method].append(_Fault("rate_limit", retry_after, times))
+        self._faults[method].append(Fault("rate_limit", retry_after, times))
 
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Delay the next `times` answers to `method`."""
-        self._faults[method].append(_Fault("slow", seconds, times))
+        self._faults[method].append(Fault("slow", seconds, times))
 
     def calls_to(self, method: str) -> list[SlackCall]:
         """Every recorded call to `method`, oldest first."""
-        with self._lock:
+        with self.lock:
             return [call for call in self.calls if call.method == method]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
@@ -190,8 +150,8 @@ class SlackStandIn:
 
     # --- serving ----------------------------------------------------------------------
 
-    def _take_fault(self, method: str) -> _Fault | None:
-        with self._lock:
+    def _take_fault(self, method: str) -> Fault | None:
+        with self.lock:
             faults = self._faults.get(method) or []
             if not faults:
                 return None
@@ -218,7 +178,7 @@ class SlackStandIn:
         params = await self._params(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
-        with self._lock:
+        with self.lock:
             self.calls.append(SlackCall(method, params, token))
         fault = self._take_fault(method)
         if fault is not None and fault.kind == "rate_limit":
@@ -341,7 +301,7 @@ class SlackStandIn:
     async def _respond(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
         body = await request.json()
-        with self._lock:
+        with self.lock:
             self.calls.append(SlackCall("response_url", {"key": key, **body}, None))
         error = _block_kit_error(body["blocks"], limit=50) if "blocks" in body else None
         if error:
