@@ -131,7 +131,7 @@ def serve(
 def worker() -> None:
     """Run the background worker: mail loop, outbox delivery and scheduler. Stops on SIGTERM."""
     from bot.app import build_app
-    from bot.worker import Worker, outbox_loop
+    from bot.worker import Worker, crm_loops
     from crm import build_crm
 
     settings = _settings()
@@ -144,7 +144,7 @@ def worker() -> None:
         except UserFacingError as exc:
             err.print(f"[red]partnerbot: {exc.message}[/red]", highlight=False)
             raise typer.Exit(2) from None
-        runner = Worker(bot.services, [("outbox", outbox_loop(crm))])
+        runner = Worker(bot.services, crm_loops(crm, bot.services))
         runner.install_signal_handlers()
         await runner.run()
 
@@ -338,6 +338,47 @@ def crm_timeline(
             note.record_id, note.noted_at.strftime("%Y-%m-%d %H:%M"), note.author, note.text
         )
     out.print(table)
+
+
+@crm_app.command("sync")
+def crm_sync(
+    full: Annotated[
+        bool, typer.Option("--full", help="Copy every account, not only those changed.")
+    ] = False,
+) -> None:
+    """Copy CRM accounts (domain, name, owner, incumbent partner) into the conflict mirror."""
+    from rich.progress import Progress
+
+    from bot.domain.mirror import sync_accounts
+    from crm import build_crm
+
+    settings = _settings()
+    upgrade_sync(settings.database_url)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            crm = build_crm(settings, db)
+        except UserFacingError as exc:
+            err.print(f"[red]partnerbot: {exc.message}[/red]", highlight=False)
+            raise typer.Exit(2) from None
+        try:
+            with Progress(console=err, transient=False) as bar:
+                task = bar.add_task(f"Syncing {crm.name} accounts", total=None)
+
+                def advance(copied: int, remaining: int | None) -> None:
+                    done = bar.tasks[0].completed + copied
+                    total = done + remaining if remaining is not None else None
+                    bar.update(task, completed=done, total=total)
+
+                report = await sync_accounts(db, crm, full=full, progress=advance)
+            return report.copied
+        finally:
+            await crm.aclose()
+            await db.dispose()
+
+    copied = asyncio.run(run())
+    out.print(f"{copied} account(s) copied into the mirror.")
 
 
 @outbox_app.command("list")

@@ -10,10 +10,10 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot import notify
 from bot.context import Services
-from bot.domain import outbox
+from bot.domain import mirror, outbox
 from crm.base import Crm
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,32 @@ class Worker:
         log.info("worker stopped")
 
 
+async def alert_dead_letters(services: Services, dead: list[outbox.DeadLetter]) -> None:
+    """Tell the deal desk which CRM writes were refused for good, and how to replay them."""
+    channel = services.settings.deal_desk_channel
+    if not dead or not channel or not services.settings.slack_configured:
+        return
+    lines = [f"• #{d.id} {d.kind} {d.record_key}: {d.error[:300]}" for d in dead[:20]]
+    more = f"\n…and {len(dead) - 20} more" if len(dead) > 20 else ""
+    text = (
+        f":warning: The CRM refused {len(dead)} write(s); they are kept as dead letters."
+        f"\n" + "\n".join(lines) + more + "\nFix the cause, then run `partnerbot outbox retry`."
+    )
+    await notify.post(
+        services.slack_http.client,
+        channel,
+        text,
+        [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+    )
+
+
 def outbox_loop(crm: Crm, *, idle_seconds: float = 1.0) -> Loop:
     """Deliver the outbox to the CRM until stopped; sleep while there is nothing due."""
 
     async def run(services: Services, stop: asyncio.Event) -> None:
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         while not stop.is_set():
-            report = await outbox.deliver_due(services.db, crm, worker=worker_id, now=utcnow())
+            report = await outbox.deliver_due(services.db, crm, worker=worker_id)
             if report.delivered or report.retried or report.dead:
                 log.info(
                     "outbox: %s delivered, %s to retry, %s dead",
@@ -82,8 +101,32 @@ def outbox_loop(crm: Crm, *, idle_seconds: float = 1.0) -> Loop:
                     report.retried,
                     report.dead,
                 )
-                continue
+                await alert_dead_letters(services, report.dead_letters)
+                if report.delivered or report.dead:
+                    continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
 
     return run
+
+
+def mirror_loop(crm: Crm, *, every_minutes: int) -> Loop:
+    """Sync the CRM account mirror at start-up and then every `every_minutes`."""
+
+    async def run(services: Services, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            report = await mirror.sync_accounts(services.db, crm)
+            if not report.skipped:
+                log.info("account mirror: %s account(s) copied from %s", report.copied, crm.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_minutes * 60)
+
+    return run
+
+
+def crm_loops(crm: Crm, services: Services) -> list[tuple[str, Loop]]:
+    """The worker's CRM loops: outbox delivery, and the mirror for a remote CRM."""
+    loops: list[tuple[str, Loop]] = [("outbox", outbox_loop(crm))]
+    if crm.name != "local":
+        loops.append(("mirror", mirror_loop(crm, every_minutes=services.settings.crm_sync_minutes)))
+    return loops

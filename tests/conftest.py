@@ -70,6 +70,13 @@ def hubspot(hubspot_server: HubSpotStandIn) -> HubSpotStandIn:
     return hubspot_server
 
 
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment for running the `partnerbot` command on a fresh SQLite database."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
+    return clean | {"PARTNERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "COLUMNS": "200"}
+
+
 # --- Databases --------------------------------------------------------------------------
 
 

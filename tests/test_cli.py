@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.harness.net import free_port
 
@@ -22,12 +20,6 @@ CSV = (
     "Acme Channel,reseller,gold,emea,acme.example,Ann Able,ann@acme.example,partner,U0ANN\n"
     ",,,,,Mo Manager,mo@vendor.example,manager,\n"
 )
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
-    return clean | {"PARTNERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "COLUMNS": "200"}
 
 
 def run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -225,9 +217,9 @@ async def test_outbox_and_local_crm_timeline_from_the_command_line(
     assert by_partner == notes
 
 
-def test_a_crm_without_an_adapter_stops_the_worker_with_a_clear_message(
+def test_a_crm_without_its_credentials_stops_the_worker_with_a_clear_message(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     result = run(env | {"PARTNERBOT_CRM": "hubspot"}, tmp_path, "worker")
     assert result.returncode == 2
-    assert "PARTNERBOT_CRM=hubspot" in result.stderr and "Traceback" not in result.stderr
+    assert "PARTNERBOT_HUBSPOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
