@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -229,14 +229,21 @@ async def _record(
                 )
             )
             report.delivered += len(delivered)
+        crm_ids = [
+            {"id": int(item.payload["deal_id"]), "crm_deal_id": outcome.crm_id}
+            for item, outcome in zip(items, outcomes, strict=True)
+            if outcome.error is None and item.kind == OutboxKind.UPSERT_DEAL and outcome.crm_id
+        ]
+        if crm_ids:  # one executemany: the CRM's id on each registration it now holds
+            table = DealRegistration.__table__  # type: ignore[attr-defined]  # Core: executemany
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("deal"))
+                .values(crm_deal_id=bindparam("crm_id")),
+                [{"deal": row["id"], "crm_id": row["crm_deal_id"]} for row in crm_ids],
+            )
         for item, outcome in zip(items, outcomes, strict=True):
             if outcome.error is None:
-                if item.kind == OutboxKind.UPSERT_DEAL and outcome.crm_id:
-                    await session.exec(
-                        update(DealRegistration)
-                        .where(col(DealRegistration.id) == int(item.payload["deal_id"]))
-                        .values(crm_deal_id=outcome.crm_id)
-                    )
                 continue
             message = str(outcome.error)[:2000] or type(outcome.error).__name__
             values: dict[str, Any] = {

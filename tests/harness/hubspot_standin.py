@@ -95,6 +95,7 @@ class HubSpotStandIn(ThreadedStandIn):
         self.token = token
         self.window = RollingWindow(limit_per_10s, 10.0)
         self.objects: dict[str, dict[str, HubSpotObject]] = {t: {} for t in UNIQUE}
+        self._unique: dict[str, dict[str, HubSpotObject]] = {t: {} for t in UNIQUE}
         self.associations: set[tuple[str, str, str, str, int]] = set()
         self.requests: Counter[str] = Counter()  # "POST /crm/v3/..." -> count
         self.rate_limited = 0
@@ -127,6 +128,7 @@ class HubSpotStandIn(ThreadedStandIn):
         """Forget every object, request and fault."""
         with self.lock:
             self.objects = {t: {} for t in UNIQUE}
+            self._unique = {t: {} for t in UNIQUE}
             self.associations.clear()
             self.requests.clear()
             self.rate_limited = 0
@@ -160,7 +162,10 @@ class HubSpotStandIn(ThreadedStandIn):
             return self._put("companies", {"domain": domain, "name": name, **properties})
 
     def find(self, object_type: str, prop: str, value: str) -> list[HubSpotObject]:
-        """Objects of a type whose property has a value."""
+        """Objects of a type whose property has a value (by index for the unique property)."""
+        if prop == UNIQUE.get(object_type):
+            found = self._unique[object_type].get(value)
+            return [found] if found is not None else []
         return [o for o in self.objects[object_type].values() if o.properties.get(prop) == value]
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
@@ -176,6 +181,8 @@ class HubSpotStandIn(ThreadedStandIn):
     def _put(self, object_type: str, properties: dict[str, str]) -> HubSpotObject:
         obj = HubSpotObject(str(next(self._ids)), dict(properties), modified_ms=next(self._clock))
         self.objects[object_type][obj.id] = obj
+        if (key := properties.get(UNIQUE[object_type])) is not None:
+            self._unique[object_type][key] = obj
         return obj
 
     def _touch(self, obj: HubSpotObject, properties: dict[str, str]) -> None:
@@ -472,6 +479,7 @@ class HubSpotStandIn(ThreadedStandIn):
                 return _error(404, "OBJECT_NOT_FOUND", "Object not found")
             for obj in found:
                 del contacts[obj.id]
+                self._unique["contacts"].pop(obj.properties.get("email", ""), None)
         return web.Response(status=204, headers=self._headers(gate))
 
 
