@@ -34,11 +34,6 @@ class Settings(BaseSettings):
     crm_sync_minutes: int = Field(15, ge=1, le=24 * 60)  # the account mirror's schedule
     hubspot_token: SecretStr | None = None
     hubspot_api_url: str = "https://api.hubapi.com"
-    salesforce_login_url: str = "https://login.salesforce.com"
-    salesforce_client_id: str | None = None
-    salesforce_client_secret: SecretStr | None = None
-    salesforce_api_version: str = "59.0"
-    salesforce_ca_bundle: str | None = None  # a private CA (a TLS-inspecting proxy, tests)
 
     imap_host: str | None = None
     imap_port: int = Field(993, ge=1, le=65535)
@@ -74,7 +69,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("hubspot_api_url", "salesforce_login_url")
+    @field_validator("hubspot_api_url")
     @classmethod
     def _crm_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -86,12 +81,6 @@ class Settings(BaseSettings):
         needed: dict[str, object] = {}
         if self.crm == "hubspot":
             needed = {"HUBSPOT_TOKEN": self.hubspot_token}
-        elif self.crm == "salesforce":
-            needed = {
-                "SALESFORCE_LOGIN_URL": self.salesforce_login_url,
-                "SALESFORCE_CLIENT_ID": self.salesforce_client_id,
-                "SALESFORCE_CLIENT_SECRET": self.salesforce_client_secret,
-            }
         return [ENV_PREFIX + name for name, value in needed.items() if not value]
 
     @property

@@ -21,9 +21,8 @@ def build_crm(settings: Settings, db: Database) -> Crm:
     if missing := settings.missing_crm_settings():
         raise CrmNotConfigured(
             f"PARTNERBOT_CRM={settings.crm} needs {', '.join(missing)}"
-            " (see the README's CRM section)."
+            " (see the README's HubSpot section)."
         )
-    budget = RequestBudget(settings.crm_rate_limit, 10.0)
     if settings.crm == "hubspot":
         from crm.hubspot import HubSpotCrm
 
@@ -31,16 +30,9 @@ def build_crm(settings: Settings, db: Database) -> Crm:
         return HubSpotCrm(
             token=settings.hubspot_token.get_secret_value(),
             host=settings.hubspot_api_url,
-            budget=budget,
+            budget=RequestBudget(settings.crm_rate_limit, 10.0),
         )
-    from crm.salesforce import SalesforceCrm
-
-    assert settings.salesforce_client_id and settings.salesforce_client_secret
-    return SalesforceCrm(
-        login_url=settings.salesforce_login_url,
-        client_id=settings.salesforce_client_id,
-        client_secret=settings.salesforce_client_secret.get_secret_value(),
-        api_version=settings.salesforce_api_version,
-        ca_bundle=settings.salesforce_ca_bundle,
-        budget=budget,
+    raise CrmNotConfigured(
+        "PARTNERBOT_CRM=salesforce: the Salesforce adapter is not built yet;"
+        " use PARTNERBOT_CRM=hubspot or local."
     )
