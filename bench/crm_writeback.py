@@ -127,14 +127,7 @@ async def deliver(
     while True:
         report = await outbox.deliver_due(db, crm, worker="bench", limit=2000)
         if not (report.delivered or report.retried or report.dead):
-            async with db.read() as session:
-                left = (
-                    await session.exec(
-                        select(func.min(OutboxItem.next_attempt_at)).where(
-                            OutboxItem.status == "pending"
-                        )
-                    )
-                ).one()
+            left = await outbox.next_due(db)
             if left is None:
                 break
             await asyncio.sleep(0.2)  # a row waits out a Retry-After

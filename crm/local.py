@@ -29,12 +29,17 @@ class LocalCrm:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def _existing(
+        self, model: type[DealRegistration] | type[Partner], ids: list[int]
+    ) -> set[int]:
+        """Which of these ids exist in a table."""
+        async with self._db.read() as session:
+            query = select(model.id).where(col(model.id).in_(ids))
+            return {i for i in (await session.exec(query)).all() if i is not None}
+
     async def upsert_deals(self, deals: Sequence[DealRecord]) -> list[WriteResult]:
         """The registration is the deal: its local CRM id is `local-<id>`."""
-        ids = [deal.deal_id for deal in deals]
-        async with self._db.read() as session:
-            query = select(DealRegistration.id).where(col(DealRegistration.id).in_(ids))
-            known = set((await session.exec(query)).all())
+        known = await self._existing(DealRegistration, [deal.deal_id for deal in deals])
         return [
             WriteResult(crm_id=f"local-{deal.deal_id}")
             if deal.deal_id in known
@@ -66,10 +71,7 @@ class LocalCrm:
 
     async def set_partner_companies(self, companies: Sequence[PartnerCompany]) -> list[WriteResult]:
         """The partner row already holds its tier and certifications: nothing to copy."""
-        ids = [company.partner_id for company in companies]
-        async with self._db.read() as session:
-            query = select(Partner.id).where(col(Partner.id).in_(ids))
-            known = set((await session.exec(query)).all())
+        known = await self._existing(Partner, [company.partner_id for company in companies])
         return [
             WriteResult(crm_id=f"local-partner-{c.partner_id}")
             if c.partner_id in known

@@ -125,21 +125,34 @@ class _Outcome:
         return bool(getattr(self.error, "permanent", False))
 
 
-async def _claim(db: Database, *, worker: str, now: datetime, limit: int) -> list[OutboxItem]:
-    """Claim due rows, only the oldest pending row of each record: writes to one record stay in
-    order, and a row waiting to be retried holds back the ones queued after it. On PostgreSQL
-    `FOR UPDATE SKIP LOCKED` lets several workers claim side by side, never the same row."""
-    heads = (
+def _heads() -> Any:
+    """The oldest pending row of each record: the only one that may be delivered next."""
+    return (
         select(func.min(OutboxItem.id))
         .where(OutboxItem.status == OutboxStatus.PENDING)
         .group_by(col(OutboxItem.record_key))
     )
+
+
+async def next_due(db: Database) -> datetime | None:
+    """When the next deliverable row is due (None when nothing is pending)."""
+    async with db.read() as session:
+        query = select(func.min(OutboxItem.next_attempt_at)).where(
+            OutboxItem.status == OutboxStatus.PENDING, col(OutboxItem.id).in_(_heads())
+        )
+        return (await session.exec(query)).one()
+
+
+async def _claim(db: Database, *, worker: str, now: datetime, limit: int) -> list[OutboxItem]:
+    """Claim due rows, only the oldest pending row of each record: writes to one record stay in
+    order, and a row waiting to be retried holds back the ones queued after it. On PostgreSQL
+    `FOR UPDATE SKIP LOCKED` lets several workers claim side by side, never the same row."""
     async with db.session() as session:
         query = (
             select(OutboxItem)
             .where(
                 OutboxItem.status == OutboxStatus.PENDING,
-                col(OutboxItem.id).in_(heads),
+                col(OutboxItem.id).in_(_heads()),
                 col(OutboxItem.next_attempt_at) <= now,
                 or_(col(OutboxItem.claimed_until).is_(None), col(OutboxItem.claimed_until) < now),
             )

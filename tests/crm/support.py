@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
 from bot.domain import announcements, outbox, training
 from bot.domain.access import find_by_email
@@ -62,19 +62,7 @@ async def drain(
     """Deliver until nothing is pending, jumping the clock to each next due retry."""
     for _ in range(rounds):
         await outbox.deliver_due(db, crm, worker=worker, now=now)
-        async with db.read() as session:
-            due = (
-                await session.exec(
-                    select(func.min(OutboxItem.next_attempt_at)).where(
-                        OutboxItem.status == "pending",
-                        col(OutboxItem.id).in_(
-                            select(func.min(OutboxItem.id))
-                            .where(OutboxItem.status == "pending")
-                            .group_by(col(OutboxItem.record_key))
-                        ),
-                    )
-                )
-            ).one()
+        due = await outbox.next_due(db)
         if due is None:
             return now
         now = max(now, due)

@@ -12,16 +12,17 @@ import pytest
 from sqlmodel import select
 
 from bot.domain import outbox
-from crm.base import AccountPage, DealRecord, PartnerCompany, RecordType, TimelineNote, WriteResult
+from crm.base import RecordType, TimelineNote, WriteResult
 from store.db import Database
 from store.models import OutboxItem
+from tests.harness.fake_crm import FakeCrm
 
 WRITES = 5_000
 RECORDS = 1_000  # five writes to each record, which must land in the order queued
 
 
 @dataclass
-class CountingCrm:
+class CountingCrm(FakeCrm):
     """Counts every note it is sent (a real CRM would hide a duplicate behind the key)."""
 
     name: str = "counting"
@@ -35,21 +36,6 @@ class CountingCrm:
             self.received[note.idempotency_key] += 1
             self.order.setdefault(note.record_id, []).append(int(note.text))
         return [WriteResult(crm_id=n.idempotency_key) for n in notes]
-
-    async def upsert_deals(self, deals: Sequence[DealRecord]) -> list[WriteResult]:
-        raise NotImplementedError
-
-    async def set_partner_companies(self, companies: Sequence[PartnerCompany]) -> list[WriteResult]:
-        raise NotImplementedError
-
-    async def accounts_changed_since(self, cursor: str | None, *, limit: int) -> AccountPage:
-        raise NotImplementedError
-
-    async def erase_contact(self, email: str) -> None:
-        raise NotImplementedError
-
-    async def aclose(self) -> None:
-        pass
 
 
 @pytest.mark.postgres

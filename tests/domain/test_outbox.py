@@ -14,10 +14,8 @@ from bot.domain import outbox
 from bot.settings import load_settings
 from bot.worker import Worker, outbox_loop
 from crm.base import (
-    AccountPage,
     CrmError,
     DealRecord,
-    PartnerCompany,
     TimelineNote,
     WriteResult,
 )
@@ -26,10 +24,11 @@ from store.db import Database
 from store.models import CrmNote, DealRegistration, OutboxItem
 from tests.domain.test_decisions import approve, person
 from tests.domain.test_registration import NOW, register
+from tests.harness.fake_crm import FakeCrm
 
 
 @dataclass
-class FlakyCrm:
+class FlakyCrm(FakeCrm):
     """A CRM that fails the first `failures` calls, then records what it was sent."""
 
     failures: int = 0
@@ -53,18 +52,6 @@ class FlakyCrm:
         self._maybe_fail()
         self.notes.extend(notes)
         return [WriteResult() for _ in notes]
-
-    async def set_partner_companies(self, companies: Sequence[PartnerCompany]) -> list[WriteResult]:
-        raise NotImplementedError
-
-    async def accounts_changed_since(self, cursor: str | None, *, limit: int) -> AccountPage:
-        raise NotImplementedError
-
-    async def erase_contact(self, email: str) -> None:
-        raise NotImplementedError
-
-    async def aclose(self) -> None:
-        pass
 
 
 async def approved_deal(db: Database) -> int:

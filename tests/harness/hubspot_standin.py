@@ -272,7 +272,14 @@ class HubSpotStandIn(ThreadedStandIn):
             "links": {},
         }
 
-    def _check_batch(self, object_type: str, body: Any) -> web.Response | None:
+    async def _open_batch(
+        self, request: web.Request
+    ) -> web.Response | tuple[str, dict[str, Any], int]:
+        """Gate a batch request and check its shape: (object type, body, remaining budget)."""
+        gate = await self._gate(request)
+        if isinstance(gate, web.Response):
+            return gate
+        object_type, body = request.match_info["type"], await self._json(request)
         if object_type not in UNIQUE:
             return _error(404, "OBJECT_NOT_FOUND", f"Unknown object type {object_type}")
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
@@ -281,17 +288,15 @@ class HubSpotStandIn(ThreadedStandIn):
             return _error(
                 400, "VALIDATION_ERROR", f"Batch input is limited to {MAX_BATCH} inputs per request"
             )
-        return None
+        return object_type, body, gate
 
     # --- handlers ---------------------------------------------------------------------
 
     async def _batch_upsert(self, request: web.Request) -> web.Response:
-        gate = await self._gate(request)
-        if isinstance(gate, web.Response):
-            return gate
-        object_type, body = request.match_info["type"], await self._json(request)
-        if (refusal := self._check_batch(object_type, body)) is not None:
-            return refusal
+        opened = await self._open_batch(request)
+        if isinstance(opened, web.Response):
+            return opened
+        object_type, body, gate = opened
         results, errors = [], []
         with self.lock:
             for item in body["inputs"]:
@@ -321,12 +326,10 @@ class HubSpotStandIn(ThreadedStandIn):
         return self._batch_answer(results, errors, gate, 200)
 
     async def _batch_read(self, request: web.Request) -> web.Response:
-        gate = await self._gate(request)
-        if isinstance(gate, web.Response):
-            return gate
-        object_type, body = request.match_info["type"], await self._json(request)
-        if (refusal := self._check_batch(object_type, body)) is not None:
-            return refusal
+        opened = await self._open_batch(request)
+        if isinstance(opened, web.Response):
+            return opened
+        object_type, body, gate = opened
         prop = body.get("idProperty") or "hs_object_id"
         results, missing = [], []
         with self.lock:
@@ -350,12 +353,10 @@ class HubSpotStandIn(ThreadedStandIn):
         return self._batch_answer(results, errors, gate, 200)
 
     async def _batch_update(self, request: web.Request) -> web.Response:
-        gate = await self._gate(request)
-        if isinstance(gate, web.Response):
-            return gate
-        object_type, body = request.match_info["type"], await self._json(request)
-        if (refusal := self._check_batch(object_type, body)) is not None:
-            return refusal
+        opened = await self._open_batch(request)
+        if isinstance(opened, web.Response):
+            return opened
+        object_type, body, gate = opened
         results, errors = [], []
         with self.lock:
             for item in body["inputs"]:
