@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     crm_sync_minutes: int = Field(15, ge=1, le=24 * 60)  # the account mirror's schedule
     hubspot_token: SecretStr | None = None
     hubspot_api_url: str = "https://api.hubapi.com"
+    salesforce_login_url: str | None = None  # the org's My Domain, https://acme.my.salesforce.com
+    salesforce_client_id: str | None = None  # the connected app's consumer key
+    salesforce_client_secret: SecretStr | None = None
+    salesforce_api_version: str = Field("59.0", pattern=r"^\d{2,3}\.0$")
+    salesforce_new_stage: str = "Prospecting"  # StageName of an opportunity partnerbot creates
+    salesforce_ca_bundle: str | None = None  # trust only this CA (a private proxy, the tests)
 
     imap_host: str | None = None
     imap_port: int = Field(993, ge=1, le=65535)
@@ -69,9 +75,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("hubspot_api_url")
+    @field_validator("hubspot_api_url", "salesforce_login_url")
     @classmethod
-    def _crm_url(cls, value: str) -> str:
+    def _crm_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
@@ -81,6 +89,12 @@ class Settings(BaseSettings):
         needed: dict[str, object] = {}
         if self.crm == "hubspot":
             needed = {"HUBSPOT_TOKEN": self.hubspot_token}
+        if self.crm == "salesforce":
+            needed = {
+                "SALESFORCE_LOGIN_URL": self.salesforce_login_url,
+                "SALESFORCE_CLIENT_ID": self.salesforce_client_id,
+                "SALESFORCE_CLIENT_SECRET": self.salesforce_client_secret,
+            }
         return [ENV_PREFIX + name for name, value in needed.items() if not value]
 
     @property

@@ -9,6 +9,8 @@ from crm.local import LocalCrm
 from crm.ratelimit import RequestBudget
 from store.db import Database
 
+SECTION = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
+
 
 class CrmNotConfigured(UserFacingError):
     """The chosen CRM lacks the settings it needs."""
@@ -21,7 +23,7 @@ def build_crm(settings: Settings, db: Database) -> Crm:
     if missing := settings.missing_crm_settings():
         raise CrmNotConfigured(
             f"PARTNERBOT_CRM={settings.crm} needs {', '.join(missing)}"
-            " (see the README's HubSpot section)."
+            f" (see the README's {SECTION[settings.crm]} section)."
         )
     if settings.crm == "hubspot":
         from crm.hubspot import HubSpotCrm
@@ -32,7 +34,16 @@ def build_crm(settings: Settings, db: Database) -> Crm:
             host=settings.hubspot_api_url,
             budget=RequestBudget(settings.crm_rate_limit, 10.0),
         )
-    raise CrmNotConfigured(
-        "PARTNERBOT_CRM=salesforce: the Salesforce adapter is not built yet;"
-        " use PARTNERBOT_CRM=hubspot or local."
+    from crm.salesforce import SalesforceCrm
+
+    assert settings.salesforce_login_url and settings.salesforce_client_id
+    assert settings.salesforce_client_secret is not None
+    return SalesforceCrm(
+        login_url=settings.salesforce_login_url,
+        client_id=settings.salesforce_client_id,
+        client_secret=settings.salesforce_client_secret.get_secret_value(),
+        api_version=settings.salesforce_api_version,
+        new_stage=settings.salesforce_new_stage,
+        ca_bundle=settings.salesforce_ca_bundle,
+        budget=RequestBudget(settings.crm_rate_limit, 10.0),
     )

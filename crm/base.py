@@ -8,12 +8,20 @@ Every write is idempotent — keyed by our own ids — so a repeat after a crash
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most `size` (a CRM's batch limit)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class CrmError(Exception):

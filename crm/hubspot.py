@@ -18,9 +18,9 @@ import asyncio
 import html
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import urllib3
 from hubspot import HubSpot
@@ -38,6 +38,7 @@ from crm.base import (
     RecordType,
     TimelineNote,
     WriteResult,
+    chunks,
 )
 from crm.ratelimit import RequestBudget
 
@@ -62,14 +63,6 @@ MIRROR_PROPERTIES = [
     "hs_lastmodifieddate",
 ]
 OWNER_KINDS = {"direct", "partner", "none"}
-
-
-T = TypeVar("T")
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _message(exc: Any) -> str:
@@ -168,7 +161,7 @@ class HubSpotCrm:
     async def upsert_deals(self, deals_: Sequence[DealRecord]) -> list[WriteResult]:
         """Batch upsert keyed by `partnerbot_deal_id`: a repeat updates, never duplicates."""
         results: list[WriteResult] = []
-        for chunk in _chunks(deals_, self.batch_size):
+        for chunk in chunks(deals_, self.batch_size):
             inputs = [
                 deals.SimplePublicObjectBatchInputUpsert(
                     id_property=DEAL_KEY,
@@ -214,7 +207,7 @@ class HubSpotCrm:
                 else (self._client.crm.contacts.batch_api, "email")
             )
             model = deals if record_type == RecordType.DEAL else contacts
-            for chunk in _chunks(our_ids, MAX_BATCH):
+            for chunk in chunks(our_ids, MAX_BATCH):
                 data = await self._call(
                     api.read_with_http_info,
                     model.BatchReadInputSimplePublicObjectId(
@@ -268,7 +261,7 @@ class HubSpotCrm:
                         permanent=True,
                     )
                 )
-        for chunk in _chunks(ready, self.batch_size):
+        for chunk in chunks(ready, self.batch_size):
             inputs = [
                 notes.SimplePublicObjectBatchInputUpsert(
                     id_property=NOTE_KEY,
@@ -345,7 +338,7 @@ class HubSpotCrm:
         results: list[WriteResult] = []
         found = [c for c in companies_ if (RecordType.COMPANY, c.domain) in self._ids]
         updated: set[str] = set()
-        for chunk in _chunks(found, self.batch_size):
+        for chunk in chunks(found, self.batch_size):
             data = await self._call(
                 self._client.crm.companies.batch_api.update_with_http_info,
                 companies.BatchInputSimplePublicObjectBatchInput(

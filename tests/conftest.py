@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
+import trustme
 import uvicorn
 from sqlalchemy import text
 
@@ -25,11 +27,17 @@ from tests.harness.dovecot import DovecotServer, dovecot_binary
 from tests.harness.hubspot_standin import HubSpotStandIn
 from tests.harness.net import free_port
 from tests.harness.postgres import PostgresServer
+from tests.harness.salesforce_standin import SalesforceStandIn
 from tests.harness.slack_requests import SIGNING_SECRET, SlackSender
 from tests.harness.slack_standin import VALID_TOKEN, SlackStandIn
 from tests.harness.smtp import SmtpServer
 
 IN_CI = bool(os.environ.get("CI"))
+
+
+class LocalCA(NamedTuple):
+    ca: trustme.CA
+    bundle: str  # the CA certificate (PEM) a client trusts
 
 
 def _unavailable(what: str, why: object) -> None:
@@ -68,6 +76,31 @@ def hubspot(hubspot_server: HubSpotStandIn) -> HubSpotStandIn:
     """The HubSpot stand-in, emptied of objects, requests and faults."""
     hubspot_server.reset()
     return hubspot_server
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
+    """A certificate authority for stand-ins that must speak TLS, and its bundle on disk."""
+    ca = trustme.CA()
+    bundle = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    return LocalCA(ca, str(bundle))
+
+
+@pytest.fixture(scope="session")
+def salesforce_server(test_ca: LocalCA) -> Iterator[SalesforceStandIn]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    test_ca.ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = SalesforceStandIn(context).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def salesforce(salesforce_server: SalesforceStandIn) -> SalesforceStandIn:
+    """The Salesforce stand-in, emptied of records, sessions and faults."""
+    salesforce_server.reset()
+    return salesforce_server
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 from bot.domain import announcements, outbox, training
 from bot.domain.access import find_by_email
-from crm.base import Crm
+from crm.base import Crm, DealRecord, TimelineNote, WriteResult
 from store.db import Database
 from store.models import Announcement, Channel, OutboxItem, TrainingModule
 from tests.domain.test_decisions import approve, person
@@ -67,3 +67,22 @@ async def drain(
             return now
         now = max(now, due)
     raise AssertionError(f"the outbox did not drain in {rounds} rounds")
+
+
+class KilledAfterTheCrmAnswered(BaseException):
+    """The worker process dies between the CRM's 200 and our commit."""
+
+
+class DiesAfterCall:
+    """The real adapter, but the process dies as soon as the CRM has answered."""
+
+    def __init__(self, crm: Crm) -> None:
+        self.crm, self.name, self.batch_size = crm, crm.name, crm.batch_size
+
+    async def upsert_deals(self, deals: list[DealRecord]) -> list[WriteResult]:
+        await self.crm.upsert_deals(deals)
+        raise KilledAfterTheCrmAnswered
+
+    async def add_notes(self, notes: list[TimelineNote]) -> list[WriteResult]:
+        await self.crm.add_notes(notes)
+        raise KilledAfterTheCrmAnswered

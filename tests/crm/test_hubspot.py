@@ -10,12 +10,18 @@ from sqlmodel import select
 from bot.domain import outbox
 from bot.settings import load_settings
 from crm import build_crm
-from crm.base import Crm, DealRecord, TimelineNote, WriteResult
+from crm.base import Crm
 from crm.hubspot import HubSpotCrm
 from crm.ratelimit import RequestBudget
 from store.db import Database
 from store.models import DealRegistration, OutboxItem
-from tests.crm.support import drain, partner_activity, pending
+from tests.crm.support import (
+    DiesAfterCall,
+    KilledAfterTheCrmAnswered,
+    drain,
+    partner_activity,
+    pending,
+)
 from tests.domain.test_registration import NOW
 from tests.harness.hubspot_standin import VALID_TOKEN, HubSpotStandIn
 
@@ -119,25 +125,6 @@ async def test_a_record_hubspot_refuses_is_dead_lettered_and_the_rest_go_through
     assert report.dead >= 1
     dead = report.dead_letters[0]
     assert dead.kind == "upsert_deal" and "Property values were not valid" in dead.error
-
-
-class KilledAfterTheCrmAnswered(BaseException):
-    """The worker process dies between the CRM's 200 and our commit."""
-
-
-class DiesAfterCall:
-    """The real adapter, but the process dies as soon as the CRM has answered."""
-
-    def __init__(self, crm: Crm) -> None:
-        self.crm, self.name, self.batch_size = crm, crm.name, crm.batch_size
-
-    async def upsert_deals(self, deals: list[DealRecord]) -> list[WriteResult]:
-        await self.crm.upsert_deals(deals)
-        raise KilledAfterTheCrmAnswered
-
-    async def add_notes(self, notes: list[TimelineNote]) -> list[WriteResult]:
-        await self.crm.add_notes(notes)
-        raise KilledAfterTheCrmAnswered
 
 
 async def test_a_worker_killed_after_the_crm_answered_causes_no_duplicate(

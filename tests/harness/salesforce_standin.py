@@ -1,0 +1,705 @@
+"""A local stand-in for a Salesforce org's REST API, driven through simple-salesforce.
+
+simple-salesforce builds `https://{instance}` URLs, so the stand-in serves TLS with a
+certificate from a test CA (trustme); the adapter trusts that CA through
+PARTNERBOT_SALESFORCE_CA_BUNDLE. It speaks Salesforce's wire format on its real paths:
+the OAuth client-credentials token endpoint, SOQL `query/` (a small SOQL subset: field
+lists, COUNT(), WHERE with AND/OR/parentheses, =, !=, <, <=, >, >=, IN, LIKE, ORDER BY,
+LIMIT), sObject Collections upsert by an External ID field (≤ 200, `allOrNone`), update
+and delete. Errors are Salesforce's JSON (`[{"message", "errorCode"}]`, per-record
+`statusCode`); unknown fields are INVALID_FIELD, missing required fields on insert are
+REQUIRED_FIELD_MISSING. Every answer carries `Sforce-Limit-Info`; past the org's API
+limit it answers 403 REQUEST_LIMIT_EXCEEDED. Tests script outages, 5xx, limit storms,
+expired sessions, slow answers and refused records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from tests.harness.standin import Fault, ThreadedStandIn
+
+CLIENT_ID = "3MVG9-partnerbot-test"
+CLIENT_SECRET = "sf-secret-test"
+MAX_COLLECTION = 200
+
+# The fields each object has (a typo in the adapter is INVALID_FIELD, as in a real org).
+FIELDS: dict[str, set[str]] = {
+    "Account": {
+        "Id",
+        "Name",
+        "Website",
+        "SystemModstamp",
+        "Partnerbot_Owner_Kind__c",
+        "Partnerbot_Incumbent_Partner__c",
+        "Partnerbot_Partner_Tier__c",
+        "Partnerbot_Certifications__c",
+        "Partnerbot_Next_Certification_Expiry__c",
+    },
+    "Opportunity": {
+        "Id",
+        "Name",
+        "StageName",
+        "CloseDate",
+        "Amount",
+        "SystemModstamp",
+        "Partnerbot_Deal_Id__c",
+        "Partnerbot_Customer_Domain__c",
+        "Partnerbot_Partner__c",
+        "Partnerbot_Registration_Status__c",
+        "Partnerbot_Motion__c",
+        "Partnerbot_Protection_Expires__c",
+        "Partnerbot_Currency__c",
+    },
+    "Task": {
+        "Id",
+        "Subject",
+        "Description",
+        "ActivityDate",
+        "Status",
+        "WhatId",
+        "WhoId",
+        "SystemModstamp",
+        "Partnerbot_Key__c",
+    },
+    "Contact": {"Id", "Email", "FirstName", "LastName", "SystemModstamp"},
+}
+EXTERNAL_IDS = {"Opportunity": {"Partnerbot_Deal_Id__c"}, "Task": {"Partnerbot_Key__c"}}
+REQUIRED = {"Opportunity": ["Name", "StageName", "CloseDate"], "Contact": ["LastName"]}
+PREFIX = {"Account": "001", "Contact": "003", "Opportunity": "006", "Task": "00T"}
+
+
+def _errors(status: int, code: str, message: str) -> web.Response:
+    return web.json_response([{"message": message, "errorCode": code}], status=status)
+
+
+def _stamp(at: datetime) -> str:
+    """Salesforce's datetime format; SystemModstamp has whole seconds."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+@dataclass
+class SObject:
+    type: str
+    id: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self, wanted: list[str], version: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "attributes": {
+                "type": self.type,
+                "url": f"/services/data/v{version}/sobjects/{self.type}/{self.id}",
+            }
+        }
+        for name in wanted:
+            body[name] = self.id if name == "Id" else self.fields.get(name)
+        return body
+
+
+class SalesforceStandIn(ThreadedStandIn):
+    """Start with `start()`; point the adapter at `login_url`; inspect `records`."""
+
+    thread_name = "salesforce-standin"
+
+    def __init__(self, ssl_context: Any, *, api_limit: int = 1_000_000) -> None:
+        super().__init__(ssl_context=ssl_context)
+        self.client_secret = CLIENT_SECRET
+        self.api_limit = api_limit
+        self.reset()
+
+    def add_routes(self, app: web.Application) -> None:
+        """Salesforce's paths."""
+        app.router.add_post("/services/oauth2/token", self._token)
+        data = "/services/data/v{version:[0-9]+\\.[0-9]}"
+        app.router.add_get(data + "/query/", self._query)
+        app.router.add_get(data + "/query", self._query)
+        app.router.add_patch(data + "/composite/sobjects/{type}/{field}", self._upsert)
+        app.router.add_patch(data + "/composite/sobjects", self._update)
+        app.router.add_delete(data + "/composite/sobjects", self._delete)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
+
+    @property
+    def login_url(self) -> str:
+        """The org's My Domain URL (PARTNERBOT_SALESFORCE_LOGIN_URL)."""
+        return f"https://127.0.0.1:{self.port}"
+
+    # --- test controls ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every record, session, request and fault."""
+        with self.lock:
+            self.records: dict[str, dict[str, SObject]] = {t: {} for t in FIELDS}
+            self._external: dict[tuple[str, str, str], SObject] = {}
+            self.sessions: set[str] = set()
+            self.tokens_issued = 0
+            self.requests: Counter[str] = Counter()
+            self.api_used = 0
+            self.limit_refusals = 0
+            self.refuse_values: set[str] = set()
+            self._faults: list[Fault] = []
+            self._ids = itertools.count(1)
+            self.client_secret = CLIENT_SECRET
+            self.clock_offset = timedelta(0)
+
+    def fail(self, status: int = 503, *, times: int = 1) -> None:
+        """Answer the next `times` API requests with a 5xx (or any status)."""
+        self._faults.append(Fault("error", status, times))
+
+    def down(self) -> None:
+        """Answer every request (the token endpoint too) 503 until `up()`."""
+        self._faults.insert(0, Fault("error", 503, 10**9))
+
+    def up(self) -> None:
+        """End an outage."""
+        self._faults = [f for f in self._faults if f.remaining < 10**8]
+
+    def request_limit(self, *, times: int) -> None:
+        """Answer the next `times` API requests 403 REQUEST_LIMIT_EXCEEDED."""
+        self._faults.append(Fault("limit", None, times))
+
+    def slow(self, seconds: float, *, times: int = 1) -> None:
+        """Delay the next `times` answers."""
+        self._faults.append(Fault("slow", seconds, times))
+
+    def advance(self, **delta: float) -> None:
+        """Move the org's clock on (`advance(minutes=10)`)."""
+        self.clock_offset += timedelta(**delta)
+
+    def now(self) -> datetime:
+        """The org's clock."""
+        return datetime.now(UTC) + self.clock_offset
+
+    def reject_sessions(self, *, times: int) -> None:
+        """Answer the next `times` API requests 401, even with a fresh session."""
+        self._faults.append(Fault("expired", None, times))
+
+    def expire_sessions(self) -> None:
+        """Every issued access token stops working (a session timeout, a revoked app)."""
+        with self.lock:
+            self.sessions.clear()
+
+    def add(self, object_type: str, **fields: Any) -> SObject:
+        """A record already in the org (as a sales rep would have created it)."""
+        with self.lock:
+            return self._insert(object_type, fields)
+
+    def touch(self, record: SObject, **fields: Any) -> None:
+        """A rep edits a record."""
+        with self.lock:
+            record.fields.update(fields)
+            record.fields["SystemModstamp"] = _stamp(self.now())
+
+    def find(self, object_type: str, name: str, value: Any) -> list[SObject]:
+        """Records of a type whose field has a value."""
+        if (object_type, name, str(value)) in self._external:
+            return [self._external[(object_type, name, str(value))]]
+        return [r for r in self.records[object_type].values() if r.fields.get(name) == value]
+
+    def calls(self, path_part: str) -> int:
+        """How many requests went to paths containing `path_part`."""
+        return sum(n for key, n in self.requests.items() if path_part in key)
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _insert(self, object_type: str, fields: dict[str, Any]) -> SObject:
+        record_id = f"{PREFIX[object_type]}{next(self._ids):012d}AAA"
+        record = SObject(object_type, record_id, dict(fields))
+        record.fields["SystemModstamp"] = _stamp(self.now())
+        self.records[object_type][record_id] = record
+        for name in EXTERNAL_IDS.get(object_type, ()):
+            if fields.get(name) is not None:
+                self._external[(object_type, name, str(fields[name]))] = record
+        return record
+
+    def _limit_header(self) -> dict[str, str]:
+        return {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"}
+
+    async def _next_fault(self) -> Fault | None:
+        fault = None
+        with self.lock:
+            if self._faults:
+                fault = self._faults[0]
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.pop(0)
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.value)
+            return None
+        return fault
+
+    async def _gate(self, request: web.Request) -> web.Response | None:
+        """Session, scripted faults and the org's API limit; an answer when refused."""
+        self.requests[f"{request.method} {request.path}"] += 1
+        auth = request.headers.get("Authorization", "")
+        if auth.removeprefix("Bearer ") not in self.sessions:
+            return _errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        fault = await self._next_fault()
+        if fault is not None and fault.kind == "error":
+            return _errors(fault.value, "SERVER_UNAVAILABLE", "Service unavailable (scripted)")
+        if fault is not None and fault.kind == "expired":
+            return _errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        with self.lock:
+            over = self.api_used >= self.api_limit
+            if not over:
+                self.api_used += 1
+        if over or (fault is not None and fault.kind == "limit"):
+            self.limit_refusals += 1
+            return _errors(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        return None
+
+    def _answer(self, body: Any, status: int = 200) -> web.Response:
+        return web.json_response(body, status=status, headers=self._limit_header())
+
+    async def _collection(
+        self, request: web.Request, object_type: str
+    ) -> web.Response | list[dict[str, Any]]:
+        """The `records` of a collections request, checked; or the whole-request error."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return _errors(400, "JSON_PARSER_ERROR", "Unexpected character in request body")
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return _errors(400, "INVALID_FIELD", "records is required")
+        if len(records) > MAX_COLLECTION:
+            return _errors(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                "Record limit reached. Cannot submit more than 200 records into this call",
+            )
+        if body.get("allOrNone") is not False:
+            return _errors(400, "INVALID_FIELD", "the stand-in only models allOrNone=false")
+        for record in records:
+            kind = (record.get("attributes") or {}).get("type") or object_type
+            if kind not in FIELDS:
+                return _errors(400, "INVALID_TYPE", f"sObject type '{kind}' is not supported.")
+            unknown = set(record) - FIELDS[kind] - {"attributes", "id"}
+            if unknown:
+                name = sorted(unknown)[0]
+                return _errors(
+                    400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {kind}"
+                )
+        return records
+
+    def _refused(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        if self.refuse_values & {str(v) for v in record.values()}:
+            return {
+                "success": False,
+                "errors": [
+                    {
+                        "statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                        "message": "Partner is not a valid partner account",
+                        "fields": [],
+                    }
+                ],
+            }
+        return None
+
+    def _cross_reference(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        for name in ("WhatId", "WhoId"):
+            value = record.get(name)
+            if value and not any(value in self.records[t] for t in self.records):
+                return {
+                    "success": False,
+                    "errors": [
+                        {
+                            "statusCode": "INVALID_CROSS_REFERENCE_KEY",
+                            "message": f"invalid cross reference id: {value}",
+                            "fields": [name],
+                        }
+                    ],
+                }
+        return None
+
+    # --- handlers ---------------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.Response:
+        self.requests[f"{request.method} {request.path}"] += 1
+        if self._faults and self._faults[0].remaining >= 10**8:  # only an outage reaches login
+            return web.Response(status=503, text="Service Unavailable")
+        form = await request.post()
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant type not supported",
+                },
+                status=400,
+            )
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != self.client_secret:
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "invalid client credentials"},
+                status=400,
+            )
+        token = f"00D000000000001!{secrets.token_urlsafe(24)}"
+        with self.lock:
+            self.sessions.add(token)
+            self.tokens_issued += 1
+        return web.json_response(
+            {
+                "access_token": token,
+                "instance_url": self.login_url,
+                "id": f"{self.login_url}/id/00D000000000001/005000000000001",
+                "token_type": "Bearer",
+                "issued_at": str(int(datetime.now(UTC).timestamp() * 1000)),
+                "signature": secrets.token_urlsafe(16),
+            }
+        )
+
+    async def _query(self, request: web.Request) -> web.Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        try:
+            query = parse_soql(request.query.get("q", ""))
+        except SoqlError as exc:
+            return _errors(400, "MALFORMED_QUERY", str(exc))
+        if query.object not in FIELDS:
+            return _errors(400, "INVALID_TYPE", f"sObject type '{query.object}' is not supported.")
+        named = set(query.fields) | query.where_fields() | {f for f, _ in query.order}
+        if unknown := named - FIELDS[query.object]:
+            return _errors(
+                400,
+                "INVALID_FIELD",
+                f"No such column '{sorted(unknown)[0]}' on entity '{query.object}'.",
+            )
+        with self.lock:
+            rows = [r for r in self.records[query.object].values() if query.matches(r)]
+        for name, descending in reversed(query.order):
+            rows.sort(key=lambda r, n=name: _sort_key(_value(r, n)), reverse=descending)
+        if query.limit is not None:
+            rows = rows[: query.limit]
+        version = request.match_info["version"]
+        records = [] if query.count else [r.as_json(query.fields, version) for r in rows]
+        return self._answer({"totalSize": len(rows), "done": True, "records": records})
+
+    async def _upsert(self, request: web.Request) -> web.Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        object_type, key = request.match_info["type"], request.match_info["field"]
+        if key not in EXTERNAL_IDS.get(object_type, set()):
+            return _errors(
+                400, "INVALID_FIELD", f"Field {key} is not an External ID or indexed field"
+            )
+        records = await self._collection(request, object_type)
+        if isinstance(records, web.Response):
+            return records
+        results: list[dict[str, Any]] = []
+        with self.lock:
+            for record in records:
+                fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+                value = fields.get(key)
+                failure = self._refused(fields) or self._cross_reference(fields)
+                if value in (None, ""):
+                    failure = {
+                        "success": False,
+                        "errors": [
+                            {
+                                "statusCode": "MISSING_ARGUMENT",
+                                "message": f"{key} not specified",
+                                "fields": [key],
+                            }
+                        ],
+                    }
+                if failure:
+                    results.append(failure)
+                    continue
+                existing = self._external.get((object_type, key, str(value)))
+                if existing is not None:
+                    existing.fields.update(fields)
+                    existing.fields["SystemModstamp"] = _stamp(self.now())
+                    results.append(
+                        {"id": existing.id, "success": True, "errors": [], "created": False}
+                    )
+                    continue
+                missing = [f for f in REQUIRED.get(object_type, []) if fields.get(f) in (None, "")]
+                if missing:
+                    results.append(
+                        {
+                            "success": False,
+                            "errors": [
+                                {
+                                    "statusCode": "REQUIRED_FIELD_MISSING",
+                                    "message": f"Required fields are missing: {missing}",
+                                    "fields": missing,
+                                }
+                            ],
+                        }
+                    )
+                    continue
+                created = self._insert(object_type, fields)
+                results.append({"id": created.id, "success": True, "errors": [], "created": True})
+        return self._answer(results)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        records = await self._collection(request, "")
+        if isinstance(records, web.Response):
+            return records
+        results: list[dict[str, Any]] = []
+        with self.lock:
+            for record in records:
+                object_type = record["attributes"]["type"]
+                target = self.records[object_type].get(str(record.get("id")))
+                if target is None:
+                    results.append(
+                        {
+                            "success": False,
+                            "errors": [
+                                {
+                                    "statusCode": "ENTITY_IS_DELETED",
+                                    "message": "entity is deleted",
+                                    "fields": [],
+                                }
+                            ],
+                        }
+                    )
+                    continue
+                fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+                if failure := self._refused(fields):
+                    results.append(failure)
+                    continue
+                target.fields.update(fields)
+                target.fields["SystemModstamp"] = _stamp(self.now())
+                results.append({"id": target.id, "success": True, "errors": []})
+        return self._answer(results)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if len(ids) > MAX_COLLECTION:
+            return _errors(400, "EXCEEDED_ID_LIMIT", "Cannot delete more than 200 records")
+        results: list[dict[str, Any]] = []
+        with self.lock:
+            for record_id in ids:
+                owner = next((t for t, rows in self.records.items() if record_id in rows), None)
+                if owner is None:
+                    results.append(
+                        {
+                            "id": record_id,
+                            "success": False,
+                            "errors": [
+                                {
+                                    "statusCode": "ENTITY_IS_DELETED",
+                                    "message": "entity is deleted",
+                                    "fields": [],
+                                }
+                            ],
+                        }
+                    )
+                    continue
+                del self.records[owner][record_id]
+                results.append({"id": record_id, "success": True, "errors": []})
+        return self._answer(results)
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        self.requests[f"{request.method} {request.path} (unknown)"] += 1
+        return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+# --- a small SOQL subset ------------------------------------------------------------------
+
+
+class SoqlError(ValueError):
+    """A query the stand-in (or Salesforce) cannot parse."""
+
+
+TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<datetime>\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d))"
+    r"|(?P<number>-?\d+(?:\.\d+)?)|(?P<op><=|>=|!=|=|<|>|\(|\)|,)|(?P<word>[A-Za-z_][\w.]*))"
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    text = text.strip()
+    while position < len(text):
+        match = TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise SoqlError(f"unexpected token at: {text[position : position + 20]!r}")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+def _literal(kind: str, raw: str) -> Any:
+    if kind == "string":
+        return re.sub(r"\\(.)", r"\1", raw[1:-1])
+    if kind == "datetime":
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if kind == "number":
+        return float(raw)
+    if raw.lower() == "null":
+        return None
+    raise SoqlError(f"unexpected value {raw!r}")
+
+
+def _value(record: SObject, name: str) -> Any:
+    return record.id if name == "Id" else record.fields.get(name)
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT.*", value):
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return value
+
+
+def _folded(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    return (value is None, "" if value is None else _comparable(value))
+
+
+@dataclass
+class Soql:
+    object: str
+    fields: list[str]
+    count: bool
+    where: Any  # nested tuples: ("and"|"or", left, right) or (op, field, value)
+    order: list[tuple[str, bool]]
+    limit: int | None
+
+    def where_fields(self) -> set[str]:
+        def walk(node: Any) -> set[str]:
+            if node is None:
+                return set()
+            if node[0] in ("and", "or"):
+                return walk(node[1]) | walk(node[2])
+            return {node[1]}
+
+        return walk(self.where)
+
+    def matches(self, record: SObject) -> bool:
+        return self.where is None or _evaluate(self.where, record)
+
+
+def _evaluate(node: Any, record: SObject) -> bool:
+    op = node[0]
+    if op == "and":
+        return _evaluate(node[1], record) and _evaluate(node[2], record)
+    if op == "or":
+        return _evaluate(node[1], record) or _evaluate(node[2], record)
+    actual, wanted = _value(record, node[1]), node[2]
+    if op == "in":  # text comparisons in SOQL ignore case
+        return _folded(actual) in [_folded(w) for w in wanted]
+    if op == "like":
+        pattern = re.escape(str(wanted).lower()).replace("%", ".*").replace("_", ".")
+        return actual is not None and re.fullmatch(pattern, str(actual).lower()) is not None
+    if actual is None or wanted is None:
+        return (op == "=") == (actual is wanted) if op in ("=", "!=") else False
+    if op in ("=", "!=") and isinstance(wanted, str):
+        return (_folded(actual) == _folded(wanted)) == (op == "=")
+    left, right = _comparable(actual), wanted
+    if isinstance(right, float) and not isinstance(left, float):
+        left = float(left)
+    return {
+        "=": left == right,
+        "!=": left != right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
+
+
+def parse_soql(text: str) -> Soql:
+    """Parse `SELECT … FROM … [WHERE …] [ORDER BY …] [LIMIT n]`."""
+    tokens = _tokens(text)
+    position = 0
+
+    def peek(word: str | None = None) -> bool:
+        if position >= len(tokens):
+            return False
+        return word is None or tokens[position][1].upper() == word
+
+    def take(word: str | None = None) -> tuple[str, str]:
+        nonlocal position
+        if position >= len(tokens) or (word is not None and tokens[position][1].upper() != word):
+            found = tokens[position][1] if position < len(tokens) else "end of query"
+            raise SoqlError(f"unexpected token: '{found}'" + (f", expected {word}" if word else ""))
+        position += 1
+        return tokens[position - 1]
+
+    take("SELECT")
+    fields, count = [], False
+    if peek("COUNT"):
+        take(), take("("), take(")")
+        count = True
+    else:
+        fields.append(take()[1])
+        while peek(","):
+            take(",")
+            fields.append(take()[1])
+    take("FROM")
+    object_type = take()[1]
+
+    def condition() -> Any:
+        node = conjunction()
+        while peek("OR"):
+            take()
+            node = ("or", node, conjunction())
+        return node
+
+    def conjunction() -> Any:
+        node = factor()
+        while peek("AND"):
+            take()
+            node = ("and", node, factor())
+        return node
+
+    def factor() -> Any:
+        if peek("("):
+            take("(")
+            node = condition()
+            take(")")
+            return node
+        name = take()[1]
+        op = take()[1].lower()
+        if op == "in":
+            take("(")
+            values = [_literal(*take())]
+            while peek(","):
+                take(",")
+                values.append(_literal(*take()))
+            take(")")
+            return ("in", name, values)
+        if op not in ("=", "!=", "<", "<=", ">", ">=", "like"):
+            raise SoqlError(f"unexpected operator {op!r}")
+        return (op, name, _literal(*take()))
+
+    where = None
+    if peek("WHERE"):
+        take()
+        where = condition()
+    order: list[tuple[str, bool]] = []
+    if peek("ORDER"):
+        take(), take("BY")
+        while True:
+            name = take()[1]
+            descending = False
+            if peek("ASC") or peek("DESC"):
+                descending = take()[1].upper() == "DESC"
+            order.append((name, descending))
+            if not peek(","):
+                break
+            take(",")
+    limit = None
+    if peek("LIMIT"):
+        take()
+        limit = int(take()[1])
+    if position != len(tokens):
+        raise SoqlError(f"unexpected token: '{tokens[position][1]}'")
+    return Soql(object_type, fields, count, where, order, limit)
