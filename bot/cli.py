@@ -41,6 +41,7 @@ deals_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
 crm_app = typer.Typer(help="The CRM (local timeline).", no_args_is_help=True)
 outbox_app = typer.Typer(help="Pending CRM writes.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+mail_app = typer.Typer(help="Inbound email.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (partners_app, "partners"),
@@ -49,6 +50,7 @@ for sub, name in (
     (audit_app, "audit"),
     (crm_app, "crm"),
     (outbox_app, "outbox"),
+    (mail_app, "mail"),
 ):
     app.add_typer(sub, name=name)
 
@@ -131,7 +133,7 @@ def serve(
 def worker() -> None:
     """Run the background worker: mail loop, outbox delivery and scheduler. Stops on SIGTERM."""
     from bot.app import build_app
-    from bot.worker import Worker, crm_loops
+    from bot.worker import Worker, crm_loops, mail_loops
     from crm import build_crm
 
     settings = _settings()
@@ -144,7 +146,7 @@ def worker() -> None:
         except UserFacingError as exc:
             err.print(f"[red]partnerbot: {exc.message}[/red]", highlight=False)
             raise typer.Exit(2) from None
-        runner = Worker(bot.services, crm_loops(crm, bot.services))
+        runner = Worker(bot.services, crm_loops(crm, bot.services) + mail_loops(bot.services))
         runner.install_signal_handlers()
         await runner.run()
 
@@ -424,6 +426,91 @@ def outbox_retry(
         return await retry_dead(session, ids=ids, now=utcnow())
 
     out.print(f"{_in_session(settings, work)} row(s) queued again.")
+
+
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
+
+
+def mail_context(settings: Settings, db: Database) -> Any:
+    """The inbound pipeline's context; refusals are mailed when SMTP is configured."""
+    from bot.mail.inbound import MailContext
+    from bot.mail.outbound import Outbox
+    from bot.mail.smtp import SmtpMailer
+
+    mailer = SmtpMailer(settings) if settings.smtp_host and settings.mail_from else None
+    return MailContext(db, settings, Outbox(db, settings, mailer) if mailer else None)
+
+
+@mail_app.command("ingest")
+def mail_ingest(
+    maildir: Annotated[
+        Path | None, typer.Option(help="Process a Maildir instead of one message on stdin.")
+    ] = None,
+) -> None:
+    """Process one raw message from stdin (for an MTA pipe), or every new message of a Maildir.
+
+    Exit 0 when the message has its outcome (acted on, refused, ignored, duplicate); 75
+    (EX_TEMPFAIL) when it could not be processed now, so the MTA keeps it and retries."""
+    from bot.mail.inbound import Outcome, ingest
+    from bot.mail.sources import ingest_maildir
+
+    settings = _settings()
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+            ctx = mail_context(settings, db)
+            if maildir is not None:
+                results = await ingest_maildir(ctx, maildir)
+                for result in results:
+                    out.print(f"{result.key}: {result.outcome} {result.reason or ''}")
+                failed = any(r.outcome == Outcome.FAILED for r in results)
+                return EX_TEMPFAIL if failed else 0
+            raw = sys.stdin.buffer.read(settings.mail_max_bytes + 1)
+            rest = len(sys.stdin.buffer.read())  # the MTA must see all of it consumed
+            result = await ingest(ctx, raw, source="pipe")
+            if rest:
+                log.warning("message truncated at %d bytes (%d more)", len(raw), rest)
+            out.print(f"{result.outcome} {result.reason or ''}".strip())
+            return EX_TEMPFAIL if result.outcome == Outcome.FAILED else 0
+        except Exception:
+            log.exception("mail ingest failed")
+            return EX_TEMPFAIL
+        finally:
+            await db.dispose()
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@mail_app.command("rejected")
+def mail_rejected(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Received mail that was refused or could not be processed, with the reason."""
+    from store.models import InboundEmail
+
+    settings = _settings()
+
+    async def work(session: Any) -> list[Any]:
+        query = (
+            select(InboundEmail)
+            .where(col(InboundEmail.outcome).in_(["rejected", "failed"]))
+            .order_by(col(InboundEmail.received_at).desc(), col(InboundEmail.id).desc())
+            .limit(limit)
+        )
+        return list((await session.exec(query)).all())
+
+    rows = _in_session(settings, work)
+    fields = ("id", "received_at", "from_address", "subject", "outcome", "reason", "source")
+    if as_json:
+        _print_json([{f: getattr(r, f) for f in fields} for r in rows])
+        return
+    table = Table(*fields)
+    for row in rows:
+        table.add_row(*(str(getattr(row, f) or "") for f in fields))
+    out.print(table)
 
 
 @audit_app.command("verify")

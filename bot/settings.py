@@ -50,9 +50,17 @@ class Settings(BaseSettings):
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_security: Literal["auto", "starttls", "ssl", "plain"] = "auto"  # auto: STARTTLS if offered
+    smtp_timeout: float = Field(30.0, gt=0, le=600)
     mail_from: str | None = None
     reply_domain: str | None = None
     secret_key: SecretStr | None = None
+    reply_token_days: int = Field(60, ge=1, le=3650)  # how long a reply address works
+    mail_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # bigger mail is refused
+    mail_processed_folder: str | None = None  # move handled mail here (else flag it \Seen)
+    imap_security: Literal["ssl", "starttls", "plain"] = "ssl"
+    imap_poll_seconds: int = Field(60, ge=1, le=3600)  # without IDLE; IDLE is renewed as often
+    templates_dir: str | None = None  # your own templates/email/*.j2, tried before ours
 
     protection_days: int = Field(90, ge=60, le=90)
     approval_sla_hours: int = Field(48, ge=1, le=24 * 14)

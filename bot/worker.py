@@ -130,3 +130,17 @@ def crm_loops(crm: Crm, services: Services) -> list[tuple[str, Loop]]:
     if crm.name != "local":
         loops.append(("mirror", mirror_loop(crm, every_minutes=services.settings.crm_sync_minutes)))
     return loops
+
+
+def mail_loops(services: Services) -> list[tuple[str, Loop]]:
+    """The IMAP loop, when a mailbox is configured."""
+    settings = services.settings
+    if not settings.imap_host:
+        return []
+    from bot.cli import mail_context
+    from bot.mail.sources import ImapSource
+
+    async def run(services: Services, stop: asyncio.Event) -> None:
+        await ImapSource(mail_context(settings, services.db)).run(stop)
+
+    return [("imap", run)]

@@ -111,6 +111,8 @@ class Person(SQLModel, table=True):
     slack_team_id: str | None = Field(default=None, sa_type=String(32))
     email_aliases: list[str] = Field(default_factory=list, sa_type=JSON)
     email_bouncing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Signs this person's reply addresses; a new value revokes every outstanding one.
+    mail_secret: str | None = Field(default=None, sa_type=String(64))
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -346,6 +348,7 @@ class InboundEmail(SQLModel, table=True):
     """Every message received, kept with what was done about it."""
 
     __tablename__ = "inbound_email"
+    __table_args__ = (Index("ix_inbound_email_outcome", "outcome", "received_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(sa_type=String(998), unique=True)
@@ -358,7 +361,29 @@ class InboundEmail(SQLModel, table=True):
     extracted_text: str | None = Field(default=None, sa_type=Text)
     subject_kind: str | None = Field(default=None, sa_type=String(32))
     subject_id: int | None = None
-    raw: bytes | None = Field(default=None, sa_type=LargeBinary)
+    raw: bytes | None = Field(default=None, sa_type=LargeBinary)  # kept unless acted on
+    source: str = Field(default="", sa_type=String(16))  # imap|pipe|maildir
+    size: int | None = None
+
+
+class OutboundEmail(SQLModel, table=True):
+    """Every message partnerbot sent (or failed to send), by its Message-ID."""
+
+    __tablename__ = "outbound_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(sa_type=String(255), unique=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    to_address: str = Field(sa_type=String(320))
+    template: str = Field(sa_type=String(64))
+    subject: str = Field(default="", sa_type=Text)
+    subject_kind: str | None = Field(default=None, sa_type=String(32))
+    subject_id: int | None = None
+    status: str = Field(default="pending", sa_type=String(16))  # pending|sent|failed
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _created()
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class OutboxItem(SQLModel, table=True):

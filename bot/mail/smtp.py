@@ -13,6 +13,10 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# PARTNERBOT_SMTP_SECURITY -> aiosmtplib's start_tls (None: upgrade when the server offers it)
+TLS_MODES: dict[str, bool | None] = {"auto": None, "starttls": True, "ssl": False, "plain": False}
+
+
 class MailNotConfigured(UserFacingError):
     """SMTP settings are missing."""
 
@@ -20,13 +24,13 @@ class MailNotConfigured(UserFacingError):
 class SmtpMailer:
     """Sends messages through the configured SMTP server."""
 
-    def __init__(self, settings: Settings, *, timeout: float = 30) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         if not settings.smtp_host or not settings.mail_from:
             raise MailNotConfigured(
                 "email is not configured: set PARTNERBOT_SMTP_HOST and PARTNERBOT_MAIL_FROM"
             )
         self._settings = settings
-        self._timeout = timeout
+        self._timeout = timeout or settings.smtp_timeout
         self.sender = settings.mail_from
 
     async def send(self, message: EmailMessage) -> None:
@@ -41,7 +45,8 @@ class SmtpMailer:
             port=settings.smtp_port,
             username=settings.smtp_user,
             password=password,
-            start_tls=None,  # upgrade when offered
+            use_tls=settings.smtp_security == "ssl",
+            start_tls=TLS_MODES[settings.smtp_security],
             timeout=self._timeout,
         )
         log.info("sent email %s", message.get("Message-ID", "(no Message-ID)"))
