@@ -97,6 +97,17 @@ def _in_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
+def _print_rows(rows: list[Any], fields: tuple[str, ...], *, as_json: bool) -> None:
+    """Rows as a table, or as JSON objects with these fields."""
+    if as_json:
+        _print_json([{f: getattr(r, f) for f in fields} for r in rows])
+        return
+    table = Table(*fields)
+    for row in rows:
+        table.add_row(*(str(getattr(row, f) or "") for f in fields))
+    out.print(table)
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, default=str, indent=2) + "\n")
 
@@ -399,15 +410,8 @@ def outbox_list(
             query = query.where(OutboxItem.status == status)
         return list((await session.exec(query)).all())
 
-    rows = _in_session(settings, work)
     fields = ("id", "kind", "record_key", "status", "attempts", "next_attempt_at", "last_error")
-    if as_json:
-        _print_json([{f: getattr(r, f) for f in fields} for r in rows])
-        return
-    table = Table(*fields)
-    for row in rows:
-        table.add_row(*(str(getattr(row, f) or "") for f in fields))
-    out.print(table)
+    _print_rows(_in_session(settings, work), fields, as_json=as_json)
 
 
 @outbox_app.command("retry")
@@ -502,15 +506,8 @@ def mail_rejected(
         )
         return list((await session.exec(query)).all())
 
-    rows = _in_session(settings, work)
     fields = ("id", "received_at", "from_address", "subject", "outcome", "reason", "source")
-    if as_json:
-        _print_json([{f: getattr(r, f) for f in fields} for r in rows])
-        return
-    table = Table(*fields)
-    for row in rows:
-        table.add_row(*(str(getattr(row, f) or "") for f in fields))
-    out.print(table)
+    _print_rows(_in_session(settings, work), fields, as_json=as_json)
 
 
 @audit_app.command("verify")

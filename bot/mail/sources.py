@@ -25,7 +25,6 @@ from store.types import utcnow
 log = logging.getLogger(__name__)
 
 UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
-FETCHED_UID = re.compile(rb"UID (\d+)")
 MAX_BACKOFF = 300.0
 
 

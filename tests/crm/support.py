@@ -56,6 +56,19 @@ async def pending(db: Database) -> int:
         return int((await session.exec(query)).one())
 
 
+async def assert_all_delivered_in_order(db: Database) -> None:
+    """Every outbox row delivered, and each record's writes in the order they were queued."""
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem).order_by(OutboxItem.id))).all()
+    assert {r.status for r in rows} == {"delivered"}
+    by_record: dict[str, list[OutboxItem]] = {}
+    for row in rows:
+        by_record.setdefault(row.record_key, []).append(row)
+    for writes in by_record.values():
+        delivered = [w.delivered_at for w in writes]
+        assert delivered == sorted(delivered)  # type: ignore[type-var]
+
+
 async def drain(
     db: Database, crm: Crm, *, now: datetime, worker: str = "w", rounds: int = 200
 ) -> datetime:

@@ -18,6 +18,7 @@ from store.models import DealRegistration, OutboxItem
 from tests.crm.support import (
     DiesAfterCall,
     KilledAfterTheCrmAnswered,
+    assert_all_delivered_in_order,
     drain,
     partner_activity,
     pending,
@@ -104,15 +105,7 @@ async def test_an_hour_down_then_a_429_storm_loses_nothing_and_keeps_order(
     await drain(program, crm, now=now)
     assert_written_once(hubspot, activity.deal_id)
     assert hubspot.rate_limited >= 4
-    async with program.read() as session:
-        rows = (await session.exec(select(OutboxItem).order_by(OutboxItem.id))).all()
-    assert {r.status for r in rows} == {"delivered"}
-    by_record: dict[str, list[OutboxItem]] = {}
-    for row in rows:
-        by_record.setdefault(row.record_key, []).append(row)
-    for writes in by_record.values():  # each record's writes landed in the order queued
-        delivered = [w.delivered_at for w in writes]
-        assert delivered == sorted(delivered)  # type: ignore[type-var]
+    await assert_all_delivered_in_order(program)
 
 
 async def test_a_record_hubspot_refuses_is_dead_lettered_and_the_rest_go_through(

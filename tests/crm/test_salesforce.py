@@ -20,6 +20,7 @@ from tests.conftest import LocalCA
 from tests.crm.support import (
     DiesAfterCall,
     KilledAfterTheCrmAnswered,
+    assert_all_delivered_in_order,
     drain,
     partner_activity,
     pending,
@@ -119,15 +120,7 @@ async def test_an_hour_down_request_limits_and_an_expired_session_lose_nothing(
     await drain(program, crm, now=now)
     assert_written_once(salesforce, activity.deal_id, stage="Prospecting")
     assert salesforce.limit_refusals >= 3 and salesforce.tokens_issued == 2
-    async with program.read() as session:
-        rows = (await session.exec(select(OutboxItem).order_by(OutboxItem.id))).all()
-    assert {r.status for r in rows} == {"delivered"}
-    by_record: dict[str, list[OutboxItem]] = {}
-    for row in rows:
-        by_record.setdefault(row.record_key, []).append(row)
-    for writes in by_record.values():  # each record's writes landed in the order queued
-        delivered = [w.delivered_at for w in writes]
-        assert delivered == sorted(delivered)  # type: ignore[type-var]
+    await assert_all_delivered_in_order(program)
 
 
 async def test_a_session_refused_after_renewal_fails_loudly_and_loses_nothing(

@@ -82,6 +82,14 @@ def _errors(status: int, code: str, message: str) -> web.Response:
     return web.json_response([{"message": message, "errorCode": code}], status=status)
 
 
+def _failure(code: str, message: str, fields: list[str]) -> dict[str, Any]:
+    """One record's failure in a Collections answer."""
+    return {
+        "success": False,
+        "errors": [{"statusCode": code, "message": message, "fields": fields}],
+    }
+
+
 def _stamp(at: datetime) -> str:
     """Salesforce's datetime format; SystemModstamp has whole seconds."""
     return at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
@@ -292,32 +300,18 @@ class SalesforceStandIn(ThreadedStandIn):
 
     def _refused(self, record: dict[str, Any]) -> dict[str, Any] | None:
         if self.refuse_values & {str(v) for v in record.values()}:
-            return {
-                "success": False,
-                "errors": [
-                    {
-                        "statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                        "message": "Partner is not a valid partner account",
-                        "fields": [],
-                    }
-                ],
-            }
+            return _failure(
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Partner is not a valid partner account", []
+            )
         return None
 
     def _cross_reference(self, record: dict[str, Any]) -> dict[str, Any] | None:
         for name in ("WhatId", "WhoId"):
             value = record.get(name)
             if value and not any(value in self.records[t] for t in self.records):
-                return {
-                    "success": False,
-                    "errors": [
-                        {
-                            "statusCode": "INVALID_CROSS_REFERENCE_KEY",
-                            "message": f"invalid cross reference id: {value}",
-                            "fields": [name],
-                        }
-                    ],
-                }
+                return _failure(
+                    "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [name]
+                )
         return None
 
     # --- handlers ---------------------------------------------------------------------
@@ -399,16 +393,7 @@ class SalesforceStandIn(ThreadedStandIn):
                 value = fields.get(key)
                 failure = self._refused(fields) or self._cross_reference(fields)
                 if value in (None, ""):
-                    failure = {
-                        "success": False,
-                        "errors": [
-                            {
-                                "statusCode": "MISSING_ARGUMENT",
-                                "message": f"{key} not specified",
-                                "fields": [key],
-                            }
-                        ],
-                    }
+                    failure = _failure("MISSING_ARGUMENT", f"{key} not specified", [key])
                 if failure:
                     results.append(failure)
                     continue
@@ -423,16 +408,11 @@ class SalesforceStandIn(ThreadedStandIn):
                 missing = [f for f in REQUIRED.get(object_type, []) if fields.get(f) in (None, "")]
                 if missing:
                     results.append(
-                        {
-                            "success": False,
-                            "errors": [
-                                {
-                                    "statusCode": "REQUIRED_FIELD_MISSING",
-                                    "message": f"Required fields are missing: {missing}",
-                                    "fields": missing,
-                                }
-                            ],
-                        }
+                        _failure(
+                            "REQUIRED_FIELD_MISSING",
+                            f"Required fields are missing: {missing}",
+                            missing,
+                        )
                     )
                     continue
                 created = self._insert(object_type, fields)
@@ -451,18 +431,7 @@ class SalesforceStandIn(ThreadedStandIn):
                 object_type = record["attributes"]["type"]
                 target = self.records[object_type].get(str(record.get("id")))
                 if target is None:
-                    results.append(
-                        {
-                            "success": False,
-                            "errors": [
-                                {
-                                    "statusCode": "ENTITY_IS_DELETED",
-                                    "message": "entity is deleted",
-                                    "fields": [],
-                                }
-                            ],
-                        }
-                    )
+                    results.append(_failure("ENTITY_IS_DELETED", "entity is deleted", []))
                     continue
                 fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
                 if failure := self._refused(fields):
@@ -485,17 +454,7 @@ class SalesforceStandIn(ThreadedStandIn):
                 owner = next((t for t, rows in self.records.items() if record_id in rows), None)
                 if owner is None:
                     results.append(
-                        {
-                            "id": record_id,
-                            "success": False,
-                            "errors": [
-                                {
-                                    "statusCode": "ENTITY_IS_DELETED",
-                                    "message": "entity is deleted",
-                                    "fields": [],
-                                }
-                            ],
-                        }
+                        {"id": record_id, **_failure("ENTITY_IS_DELETED", "entity is deleted", [])}
                     )
                     continue
                 del self.records[owner][record_id]
