@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,6 +63,19 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One state change to append to the log."""
+
+    actor: Actor
+    channel: Channel
+    action: str
+    subject_type: str
+    subject_id: object
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -74,27 +88,39 @@ async def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event in the caller's transaction (call it last: it locks the chain)."""
-    head = (await session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update())).one()
-    event = AuditEvent(
-        seq=head.seq + 1,
-        occurred_at=utcnow(),
-        actor=actor.label,
-        actor_person_id=actor.person_id,
-        channel=channel,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=_json_safe(before),
-        after=_json_safe(after),
-        prev_hash=head.hash,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
-    session.add(head)
+    entry = Entry(actor, channel, action, subject_type, subject_id, before, after)
+    [event] = await record_many(session, [entry])
     await session.flush()
     return event
+
+
+async def record_many(session: AsyncSession, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append events in order in the caller's transaction, locking the chain's head once."""
+    if not entries:
+        return []
+    head = (await session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update())).one()
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=utcnow(),
+            actor=entry.actor.label,
+            actor_person_id=entry.actor.person_id,
+            channel=entry.channel,
+            action=entry.action,
+            subject_type=entry.subject_type,
+            subject_id=str(entry.subject_id),
+            before=_json_safe(entry.before),
+            after=_json_safe(entry.after),
+            prev_hash=head.hash,
+            hash="",
+        )
+        event.hash = event_hash(event)
+        head.seq, head.hash = event.seq, event.hash
+        events.append(event)
+    session.add_all(events)
+    session.add(head)
+    return events
 
 
 @dataclass

@@ -6,6 +6,8 @@ certification also refreshes the company's partner properties (tier, certificati
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -19,15 +21,23 @@ from store.models import Certification, Partner, PartnerDomain, Person
 async def company_domain(session: AsyncSession, partner_id: int, *, prefer: str = "") -> str:
     """The domain that names a partner's company in the CRM: `prefer` if it is one of theirs,
     else the first of their domains."""
-    domains = list(
-        (
-            await session.exec(
-                select(PartnerDomain.domain)
-                .where(PartnerDomain.partner_id == partner_id)
-                .order_by(col(PartnerDomain.domain))
-            )
-        ).all()
+    return _pick((await _domains(session, [partner_id])).get(partner_id, []), prefer)
+
+
+async def _domains(session: AsyncSession, partner_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each partner's domains, in order, with one query."""
+    rows = await session.exec(
+        select(PartnerDomain.partner_id, PartnerDomain.domain)
+        .where(col(PartnerDomain.partner_id).in_(set(partner_ids)))
+        .order_by(col(PartnerDomain.domain))
     )
+    found: dict[int, list[str]] = {}
+    for partner_id, domain in rows.all():
+        found.setdefault(partner_id, []).append(domain)
+    return found
+
+
+def _pick(domains: list[str], prefer: str) -> str:
     if prefer in domains:
         return prefer
     return domains[0] if domains else ""
@@ -66,6 +76,17 @@ async def queue_partner_properties(
     )
 
 
+@dataclass(frozen=True)
+class CompanyNote:
+    """A note for the timeline of a person's partner company."""
+
+    person: Person
+    subject: str
+    text: str
+    at: datetime
+    key: str  # idempotency key
+
+
 async def queue_company_note(
     session: AsyncSession,
     person: Person,
@@ -76,18 +97,26 @@ async def queue_company_note(
     key: str,
 ) -> None:
     """A note on the timeline of the person's partner company (their own domain preferred)."""
-    if person.partner_id is None:
-        return
-    domain = await company_domain(session, person.partner_id, prefer=person.email.split("@")[-1])
-    await outbox.enqueue_note(
-        session,
-        TimelineNote(
+    await queue_company_notes(session, [CompanyNote(person, subject, text, at, key)])
+    await session.flush()
+
+
+async def queue_company_notes(session: AsyncSession, notes: Sequence[CompanyNote]) -> None:
+    """Notes on partner companies' timelines, queued in order with one lookup of domains."""
+    notes = [note for note in notes if note.person.partner_id is not None]
+    domains = await _domains(session, {note.person.partner_id or 0 for note in notes})
+    items = []
+    for note in notes:
+        person = note.person
+        domain = _pick(domains.get(person.partner_id or 0, []), person.email.split("@")[-1])
+        timeline_note = TimelineNote(
             record_type=RecordType.COMPANY,
             record_id=domain,
             author=person.name,
-            text=text,
-            at=at,
-            idempotency_key=key,
-            subject=subject,
-        ),
-    )
+            text=note.text,
+            at=note.at,
+            idempotency_key=note.key,
+            subject=note.subject,
+        )
+        items.append(outbox.note_write(timeline_note))
+    await outbox.enqueue_many(session, items)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,34 +51,63 @@ async def enqueue(
     record_key: str,
     idempotency_key: str,
     payload: dict[str, Any],
-) -> OutboxItem:
+) -> None:
     """Queue one CRM write (once per idempotency key) in the caller's transaction."""
-    existing = (
-        await session.exec(select(OutboxItem).where(OutboxItem.idempotency_key == idempotency_key))
-    ).first()
-    if existing is not None:
-        return existing
-    item = OutboxItem(
-        target="crm",
-        kind=kind,
-        record_key=record_key,
-        idempotency_key=idempotency_key,
-        payload=payload,
+    await enqueue_many(session, [Write(kind, record_key, idempotency_key, payload)])
+
+
+@dataclass(frozen=True)
+class Write:
+    """One CRM write to queue."""
+
+    kind: str
+    record_key: str
+    idempotency_key: str
+    payload: dict[str, Any]
+
+
+async def enqueue_many(session: AsyncSession, writes: Sequence[Write]) -> None:
+    """Queue CRM writes in order, each once per idempotency key: one query and one insert
+    for the lot, in the caller's transaction."""
+    keys = {write.idempotency_key for write in writes}
+    if not keys:
+        return
+    found = await session.exec(
+        select(OutboxItem.idempotency_key).where(col(OutboxItem.idempotency_key).in_(keys))
     )
-    session.add(item)
-    await session.flush()
-    return item
+    queued = set(found.all())
+    rows = []
+    for write in writes:
+        if write.idempotency_key in queued:
+            continue
+        queued.add(write.idempotency_key)
+        rows.append(
+            {
+                "target": "crm",
+                "kind": write.kind,
+                "record_key": write.record_key,
+                "idempotency_key": write.idempotency_key,
+                "payload": write.payload,
+            }
+        )
+    if rows:
+        connection = await session.connection()
+        await connection.execute(insert(OutboxItem), rows)
 
 
-async def enqueue_note(session: AsyncSession, note: TimelineNote) -> OutboxItem:
+def note_write(note: TimelineNote) -> Write:
+    """The outbox write for a timeline note, in order with the other writes to its record."""
+    return Write(
+        OutboxKind.ADD_NOTE,
+        f"{note.record_type}:{note.record_id}",
+        note.idempotency_key,
+        note.to_payload(),
+    )
+
+
+async def enqueue_note(session: AsyncSession, note: TimelineNote) -> None:
     """Queue a timeline note, in order with the other writes to the record it hangs on."""
-    return await enqueue(
-        session,
-        kind=OutboxKind.ADD_NOTE,
-        record_key=f"{note.record_type}:{note.record_id}",
-        idempotency_key=note.idempotency_key,
-        payload=note.to_payload(),
-    )
+    await enqueue_many(session, [note_write(note)])
 
 
 # --- Delivery ---------------------------------------------------------------------------

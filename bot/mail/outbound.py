@@ -10,6 +10,7 @@ retried; a permanent 5xx refusal of the recipient is recorded on the person.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,7 +78,12 @@ class Outgoing:
 
 def sender_parts(settings: Settings) -> tuple[str, str]:
     """(display name, address) of PARTNERBOT_MAIL_FROM."""
-    [(name, address)] = getaddresses([settings.mail_from or ""]) or [("", "")]
+    return _sender_parts(settings.mail_from or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _sender_parts(mail_from: str) -> tuple[str, str]:
+    [(name, address)] = getaddresses([mail_from]) or [("", "")]
     return name or "partnerbot", address
 
 

@@ -1,6 +1,6 @@
 """Where inbound mail comes from: an IMAP mailbox (IDLE, else polling), a Maildir, stdin.
 
-All three feed `inbound.ingest`. A message leaves its source (flagged `\\Seen` or moved
+All three feed `inbound.ingest_many`. A message leaves its source (flagged `\\Seen` or moved
 to the processed folder; moved to `cur/` in a Maildir) only after its outcome has been
 committed, so a crash in between processes it again — and deduplication makes that a no-op.
 The IMAP loop keeps the mailbox's UIDVALIDITY and the last UID it finished in the store.
@@ -18,14 +18,16 @@ from pathlib import Path
 
 from aioimaplib import aioimaplib
 
-from bot.mail.inbound import MailContext, Outcome, Result, ingest
+from bot.mail.inbound import BATCH, MailContext, Outcome, Result, ingest_many
 from store.models import SyncCursor
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
 UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+FETCH_UID = re.compile(rb"\bUID (\d+)")
 MAX_BACKOFF = 300.0
+MAX_ATTEMPTS = 3  # passes a failing message is retried before it is filed (kept as failed)
 
 
 class ImapError(Exception):
@@ -51,6 +53,7 @@ class ImapSource:
         self.cursor_name = f"imap:{settings.imap_user}@{settings.imap_host}/{settings.imap_folder}"
         self._client: aioimaplib.IMAP4 | None = None
         self._idle = False
+        self._failures: dict[int, int] = {}  # UID -> failed passes in a row
 
     async def connect(self) -> aioimaplib.IMAP4:
         """Log in and select the folder."""
@@ -102,7 +105,7 @@ class ImapSource:
             await self._save({"uidvalidity": validity, "uid": 0})
 
     async def drain(self) -> ImapStats:
-        """Process every message after the last finished UID, oldest first."""
+        """Process every message after the last finished UID, oldest first, a batch at a time."""
         client = self._client or await self.connect()
         stats = ImapStats()
         cursor = await self._cursor()
@@ -111,29 +114,76 @@ class ImapSource:
         uids = sorted(
             int(u) for u in _b(found.lines[0]).split() if u.isdigit() and int(u) > cursor["uid"]
         )
-        for uid in uids:
-            fetched = await client.uid("fetch", str(uid), "(BODY.PEEK[])")
-            await self._ok(fetched)
-            raw = next((bytes(x) for x in fetched.lines if isinstance(x, bytearray)), None)
-            if raw is None:  # expunged meanwhile
-                cursor["uid"] = uid
-                continue
-            result = await ingest(self.ctx, raw, source="imap")
-            stats.processed += 1
-            stats.outcomes[result.outcome] = stats.outcomes.get(result.outcome, 0) + 1
-            if result.outcome == Outcome.FAILED:
-                break  # our fault: stop here and try this message again next time
-            await self._done(client, uid)
-            cursor["uid"] = uid
-            await self._save(cursor)
+        for start in range(0, len(uids), self.batch):
+            fetched = await self._fetch(client, uids[start : start + self.batch])
+            present = [(uid, raw) for uid, raw in fetched if raw is not None]
+            results = iter(await ingest_many(self.ctx, [raw for _, raw in present], source="imap"))
+            finished: list[int] = []
+            for uid, raw in fetched:
+                result = next(results) if raw is not None else None  # None: expunged meanwhile
+                if result is not None:
+                    stats.processed += 1
+                    stats.outcomes[result.outcome] = stats.outcomes.get(result.outcome, 0) + 1
+                    if not self._may_file(uid, result):
+                        break  # try this one (and what follows) again on the next pass
+                finished.append(uid)
+            if finished:
+                await self._done(client, finished)
+                cursor["uid"] = finished[-1]
+                await self._save(cursor)
+            if len(finished) < len(fetched):
+                break
         return stats
 
-    async def _done(self, client: aioimaplib.IMAP4, uid: int) -> None:
+    def _may_file(self, uid: int, result: Result) -> bool:
+        """Whether a message may leave the mailbox: its outcome is committed — or it failed
+        (and is kept in the store) on MAX_ATTEMPTS passes in a row."""
+        if result.outcome != Outcome.FAILED:
+            self._failures.pop(uid, None)
+            return True
+        if not result.stored:
+            return False
+        self._failures[uid] = self._failures.get(uid, 0) + 1
+        if self._failures[uid] < MAX_ATTEMPTS:
+            return False
+        log.error(
+            "IMAP UID %d failed %d times; filed, kept as failed (mail rejected)", uid, MAX_ATTEMPTS
+        )
+        return True
+
+    async def _fetch(
+        self, client: aioimaplib.IMAP4, uids: list[int]
+    ) -> list[tuple[int, bytes | None]]:
+        """The raw messages of these UIDs, in order, with one UID FETCH (None: expunged)."""
+        response = await client.uid("fetch", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+        await self._ok(response)
+        found: dict[int, bytes] = {}
+        pending_uid: int | None = None
+        pending_raw: bytes | None = None
+        for line in response.lines:
+            if isinstance(line, bytearray):
+                if pending_uid is not None:
+                    found[pending_uid], pending_uid = bytes(line), None
+                else:
+                    pending_raw = bytes(line)
+                continue
+            match = FETCH_UID.search(_b(line))
+            if match is None:
+                continue
+            if pending_raw is not None:  # the server put UID after the literal
+                found[int(match.group(1))], pending_raw = pending_raw, None
+            else:
+                pending_uid = int(match.group(1))
+        return [(uid, found.get(uid)) for uid in uids]
+
+    async def _done(self, client: aioimaplib.IMAP4, uids: list[int]) -> None:
+        """File finished messages: moved to the processed folder, or flagged \\Seen."""
         folder = self.settings.mail_processed_folder
+        numbers = ",".join(map(str, uids))
         if folder:
-            await self._ok(await client.uid("move", str(uid), folder))
+            await self._ok(await client.uid("move", numbers, folder))
         else:
-            await self._ok(await client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)"))
+            await self._ok(await client.uid("store", numbers, "+FLAGS.SILENT (\\Seen)"))
 
     async def wait_for_mail(self) -> None:
         """Until the server announces new mail (IDLE), or the poll interval has passed."""
@@ -181,21 +231,39 @@ def _b(line: object) -> bytes:
 
 
 async def ingest_maildir(ctx: MailContext, directory: Path) -> list[Result]:
-    """Process every message in `new/` (and unseen ones in `cur/`), then file it as seen."""
-    results = []
-    for sub in ("new", "cur"):
-        folder = directory / sub
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            name = path.name
-            if sub == "cur" and "S" in name.partition(":2,")[2]:
-                continue
-            result = await ingest(ctx, path.read_bytes(), source="maildir")
+    """Process every message in `new/` (and unseen ones in `cur/`), then file it as seen.
+
+    A message that failed stays where it is, for the next run."""
+    paths = [
+        path
+        for sub in ("new", "cur")
+        if (directory / sub).is_dir()
+        for path in sorted((directory / sub).iterdir())
+        if not (sub == "cur" and "S" in path.name.partition(":2,")[2])
+    ]
+    results: list[Result] = []
+    for chunk in _groups(paths):
+        done = await ingest_many(ctx, [path.read_bytes() for path in chunk], source="maildir")
+        for path, result in zip(chunk, done, strict=True):
             results.append(result)
             if result.outcome == Outcome.FAILED:
                 continue
-            base, _, flags = name.partition(":2,")
-            target = directory / "cur" / f"{base}:2,{''.join(sorted(set(flags + 'S')))}"
-            path.rename(target)
+            base, _, flags = path.name.partition(":2,")
+            path.rename(directory / "cur" / f"{base}:2,{''.join(sorted(set(flags + 'S')))}")
     return results
+
+
+def _groups(
+    paths: list[Path], *, count: int = 10 * BATCH, size: int = 64 << 20
+) -> list[list[Path]]:
+    """Paths in groups of at most `count` files and (unless one is larger) `size` bytes."""
+    groups: list[list[Path]] = [[]]
+    total = 0
+    for path in paths:
+        length = path.stat().st_size
+        if groups[-1] and (len(groups[-1]) >= count or total + length > size):
+            groups.append([])
+            total = 0
+        groups[-1].append(path)
+        total += length
+    return [group for group in groups if group]

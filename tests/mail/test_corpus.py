@@ -64,6 +64,7 @@ async def test_a_corpus_message_gets_its_outcome(
         [answer] = smtp_server.received
         assert answer.message["Auto-Submitted"] == "auto-generated"
         body = email.message_from_bytes(answer.data, policy=email.policy.default)
+        assert str(body["In-Reply-To"]).strip() == result.key  # threaded under the sender's message
         assert "Nothing was changed" in body.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     if "bouncing" in expected:
         async with program.read() as session:
