@@ -355,6 +355,8 @@ async def run(count: int, imap_count: int) -> int:
                     imap_security="plain",
                 )
                 imap_messages = generate(program, imap_count, seed=7)
+                assert ctx.parsers is not None
+                ctx.parsers.submit(int).result()
                 await append_all(dovecot, imap_messages)
                 source = ImapSource(ctx)
                 started = time.perf_counter()

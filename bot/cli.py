@@ -455,7 +455,7 @@ def mail_ingest(
 
     Exit 0 when the message has its outcome (acted on, refused, ignored, duplicate); 75
     (EX_TEMPFAIL) when it could not be processed now, so the MTA keeps it and retries."""
-    from bot.mail.inbound import Outcome, ingest
+    from bot.mail.inbound import Outcome, ingest, parser_pool
     from bot.mail.sources import ingest_maildir
 
     settings = _settings()
@@ -466,7 +466,11 @@ def mail_ingest(
             await upgrade(db)
             ctx = mail_context(settings, db)
             if maildir is not None:
-                results = await ingest_maildir(ctx, maildir)
+                ctx.parsers = parser_pool()
+                try:
+                    results = await ingest_maildir(ctx, maildir)
+                finally:
+                    ctx.parsers.shutdown()
                 for result in results:
                     out.print(f"{result.key}: {result.outcome} {result.reason or ''}")
                 failed = any(r.outcome == Outcome.FAILED for r in results)

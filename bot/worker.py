@@ -138,9 +138,15 @@ def mail_loops(services: Services) -> list[tuple[str, Loop]]:
     if not settings.imap_host:
         return []
     from bot.cli import mail_context
+    from bot.mail.inbound import parser_pool
     from bot.mail.sources import ImapSource
 
     async def run(services: Services, stop: asyncio.Event) -> None:
-        await ImapSource(mail_context(settings, services.db)).run(stop)
+        ctx = mail_context(settings, services.db)
+        ctx.parsers = parser_pool()
+        try:
+            await ImapSource(ctx).run(stop)
+        finally:
+            ctx.parsers.shutdown(cancel_futures=True)
 
     return [("imap", run)]

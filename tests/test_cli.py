@@ -223,3 +223,58 @@ def test_a_crm_without_its_credentials_stops_the_worker_with_a_clear_message(
     result = run(env | {"PARTNERBOT_CRM": "hubspot"}, tmp_path, "worker")
     assert result.returncode == 2
     assert "PARTNERBOT_HUBSPOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_mail_ingest_speaks_to_an_mta_and_files_a_maildir(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from store.db import Database
+    from tests.conftest import PROGRAM, seed
+    from tests.mail.world import SECRET, build_world, reply
+
+    env = env | {
+        "PARTNERBOT_SECRET_KEY": SECRET,
+        "PARTNERBOT_REPLY_DOMAIN": "reply.vendor.example",
+        "PARTNERBOT_MAIL_FROM": "partnerbot <bot@vendor.example>",
+    }
+    assert run(env, tmp_path, "db", "upgrade").returncode == 0
+    db = Database(env["PARTNERBOT_DATABASE_URL"])
+    await seed(db, PROGRAM)
+    world = await build_world(db)
+    ack = await reply(world, db, "Noted for our team.")
+    comment = await reply(world, db, "They signed the NDA.", subject="DEAL")
+    await db.dispose()
+    stranger = b"From: someone@elsewhere.example\r\nTo: bot@reply.vendor.example\r\n\r\nHi\r\n"
+
+    def pipe(raw: bytes, run_env: dict[str, str] = env) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [PARTNERBOT, "mail", "ingest"],
+            input=raw,
+            env=run_env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+        )
+
+    first, again, refused = pipe(ack), pipe(ack), pipe(stranger)
+    assert (first.returncode, first.stdout.split()[0]) == (0, b"acted"), first.stderr
+    assert (again.returncode, again.stdout.split()[0]) == (0, b"duplicate")
+    assert (refused.returncode, refused.stdout.split()[0]) == (0, b"rejected")
+    # The store cannot be reached: EX_TEMPFAIL, so the MTA keeps the message and retries.
+    down = pipe(comment, env | {"PARTNERBOT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"})
+    assert down.returncode == 75
+
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.M1.host").write_bytes(comment)
+    (maildir / "new" / "2.M2.host").write_bytes(ack)
+    filed = run(env, tmp_path, "mail", "ingest", "--maildir", str(maildir))
+    assert filed.returncode == 0, filed.stderr
+    assert "acted" in filed.stdout and "duplicate" in filed.stdout
+    assert sorted(p.name for p in (maildir / "cur").iterdir()) == ["1.M1.host:2,S", "2.M2.host:2,S"]
+    assert list((maildir / "new").iterdir()) == []
+    rejected = json.loads(run(env, tmp_path, "mail", "rejected", "--json").stdout)
+    assert [(r["from_address"], r["reason"]) for r in rejected] == [
+        ("someone@elsewhere.example", "unknown_sender")
+    ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,9 +119,15 @@ async def record_many(session: AsyncSession, entries: Sequence[Entry]) -> list[A
         event.hash = event_hash(event)
         head.seq, head.hash = event.seq, event.hash
         events.append(event)
-    session.add_all(events)
+    connection = await session.connection()
+    await connection.execute(
+        insert(AuditEvent), [{c: getattr(e, c) for c in _EVENT_COLUMNS} for e in events]
+    )
     session.add(head)
     return events
+
+
+_EVENT_COLUMNS = [column.name for column in AuditEvent.__table__.columns]  # type: ignore[attr-defined]
 
 
 @dataclass

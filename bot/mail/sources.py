@@ -45,11 +45,11 @@ class ImapStats:
 class ImapSource:
     """One mailbox folder, watched with IDLE (or polled), processed in UID order."""
 
-    def __init__(self, ctx: MailContext, *, batch: int = 50) -> None:
+    def __init__(self, ctx: MailContext, *, batch: int = 50, group: int = 500) -> None:
         settings = ctx.settings
         if not settings.imap_host or not settings.imap_user or not settings.imap_password:
             raise ValueError("IMAP needs PARTNERBOT_IMAP_HOST, _USER and _PASSWORD")
-        self.ctx, self.settings, self.batch = ctx, settings, batch
+        self.ctx, self.settings, self.batch, self.group = ctx, settings, batch, group
         self.cursor_name = f"imap:{settings.imap_user}@{settings.imap_host}/{settings.imap_folder}"
         self._client: aioimaplib.IMAP4 | None = None
         self._idle = False
@@ -114,8 +114,11 @@ class ImapSource:
         uids = sorted(
             int(u) for u in _b(found.lines[0]).split() if u.isdigit() and int(u) > cursor["uid"]
         )
-        for start in range(0, len(uids), self.batch):
-            fetched = await self._fetch(client, uids[start : start + self.batch])
+        for start in range(0, len(uids), self.group):
+            group = uids[start : start + self.group]
+            fetched = []  # a group of fetches, so the pipeline parses ahead within it
+            for at in range(0, len(group), self.batch):
+                fetched += await self._fetch(client, group[at : at + self.batch])
             present = [(uid, raw) for uid, raw in fetched if raw is not None]
             results = iter(await ingest_many(self.ctx, [raw for _, raw in present], source="imap"))
             finished: list[int] = []

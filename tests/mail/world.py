@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 from sqlmodel import select
 
@@ -106,3 +108,23 @@ async def build_world(db: Database) -> World:
             session.add(someone)
         announcement_id = news.id or 0
     return World({"ANN": announcement_id, "DEAL": deal.id or 0, "PENDING": pending.id or 0})
+
+
+async def reply(
+    world: World,
+    db: Database,
+    text: str,
+    *,
+    subject: str = "ANN",
+    sender: str = "nora@northwind.example",
+    message_id: str | None = None,
+) -> bytes:
+    """A plain reply from `sender` to the mail about `subject` (ANN, DEAL or PENDING)."""
+    token = await world.token(db, "TOKEN", sender, subject)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = f"partnerbot <bot+{token}@reply.vendor.example>"
+    message["Subject"] = "Re: your partner program"
+    message["Message-ID"] = message_id or make_msgid(domain="northwind.example")
+    message.set_content(text)
+    return message.as_bytes()
