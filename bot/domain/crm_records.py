@@ -98,7 +98,6 @@ async def queue_company_note(
 ) -> None:
     """A note on the timeline of the person's partner company (their own domain preferred)."""
     await queue_company_notes(session, [CompanyNote(person, subject, text, at, key)])
-    await session.flush()
 
 
 async def queue_company_notes(session: AsyncSession, notes: Sequence[CompanyNote]) -> None:

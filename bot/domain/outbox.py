@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -81,15 +81,7 @@ async def enqueue_many(session: AsyncSession, writes: Sequence[Write]) -> None:
         if write.idempotency_key in queued:
             continue
         queued.add(write.idempotency_key)
-        rows.append(
-            {
-                "target": "crm",
-                "kind": write.kind,
-                "record_key": write.record_key,
-                "idempotency_key": write.idempotency_key,
-                "payload": write.payload,
-            }
-        )
+        rows.append(asdict(write) | {"target": "crm"})
     if rows:
         connection = await session.connection()
         await connection.execute(insert(OutboxItem), rows)

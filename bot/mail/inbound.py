@@ -215,6 +215,21 @@ async def _first_refusal_today(
         return False
 
 
+async def _settle(session: AsyncSession, item: _Item, settings: Settings, now: datetime) -> None:
+    """The outcome's reason; a refusal's outcome, and whether its sender is told today."""
+    result, refusal = item.result, item.refusal
+    if result.action:
+        result.reason = result.action
+    if refusal is None:
+        return
+    result.outcome = Outcome.REJECTED
+    result.reason = refusal.reason + (f": {refusal.detail}" if refusal.detail else "")
+    if refusal.person is not None:
+        result.person_id = refusal.person.id
+    if item.mail.sender and not is_own(item.mail, settings):
+        result.replied = await _first_refusal_today(session, item.mail.sender, refusal.reason, now)
+
+
 def _row(item: _Item, source: str, now: datetime) -> dict[str, Any]:
     """The message's `inbound_email` row (the raw message is kept unless it was acted on)."""
     mail, result = item.mail, item.result
@@ -248,34 +263,23 @@ async def _batch(ctx: MailContext, mails: list[Parsed], source: str, now: dateti
     items: list[_Item] = []
     async with ctx.db.session() as session:
         fresh: list[_Item] = []
+        keys: set[str] = set()
         for mail in mails:
             item = _Item(mail, Result(Outcome.ACTED, mail.key), seen.get(mail.key))
             items.append(item)
             if item.earlier is not None and item.earlier.outcome != Outcome.FAILED:
                 item.result = Result(Outcome.DUPLICATE, mail.key, f"already {item.earlier.outcome}")
-            elif any(other.mail.key == mail.key for other in fresh):
+            elif mail.key in keys:
                 item.result = Result(Outcome.DUPLICATE, mail.key, "already in this batch")
             else:
+                keys.add(mail.key)
                 fresh.append(item)
         loaded = await replies.load(session, [i.mail for i in fresh], ctx.settings)
         for item in fresh:
             await _classify(session, item, ctx.settings, now)
         await _act(session, fresh, loaded, ctx.settings, now)
         for item in fresh:
-            if item.result.action:
-                item.result.reason = item.result.action
-            refusal = item.refusal
-            if refusal is not None:
-                item.result.outcome = Outcome.REJECTED
-                item.result.reason = refusal.reason + (
-                    f": {refusal.detail}" if refusal.detail else ""
-                )
-                if refusal.person is not None:
-                    item.result.person_id = refusal.person.id
-                if item.mail.sender and not is_own(item.mail, ctx.settings):
-                    item.result.replied = await _first_refusal_today(
-                        session, item.mail.sender, refusal.reason, now
-                    )
+            await _settle(session, item, ctx.settings, now)
         failed = [i.earlier.id for i in fresh if i.earlier is not None]
         if failed:
             await session.exec(delete(InboundEmail).where(col(InboundEmail.id).in_(failed)))

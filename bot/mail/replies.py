@@ -134,7 +134,7 @@ class Loaded:
     the session's identity map answers `session.get` for them without a query)."""
 
     people: list[Person]
-    announcements: list[Announcement]
+    announcements: dict[int, Announcement]
     deals: dict[int, DealRegistration]
 
 
@@ -159,7 +159,7 @@ async def load(session: AsyncSession, mails: Iterable[Parsed], settings: Setting
     )
     return Loaded(
         list(found_people.all()),
-        list(found_news.all()),
+        {news.id or 0: news for news in found_news.all()},
         {deal.id or 0: deal for deal in found_deals.all()},
     )
 
@@ -191,9 +191,8 @@ def command(text: str) -> tuple[str, str]:
 
 def is_acknowledgement(reply: Reply, loaded: Loaded) -> bool:
     """A reply to an announcement that still exists."""
-    return reply.token.kind == SubjectKind.ANNOUNCEMENT and any(
-        a.id == reply.token.subject_id for a in loaded.announcements
-    )
+    kind, subject_id = reply.token.kind, reply.token.subject_id
+    return kind == SubjectKind.ANNOUNCEMENT and subject_id in loaded.announcements
 
 
 def is_plain_comment(reply: Reply, loaded: Loaded) -> bool:
