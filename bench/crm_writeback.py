@@ -32,6 +32,7 @@ from sqlmodel import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.clock import system_clock  # noqa: E402
 from bot.domain import outbox  # noqa: E402
 from crm.base import DealRecord, RecordType, TimelineNote  # noqa: E402
 from crm.hubspot import HubSpotCrm  # noqa: E402
@@ -97,6 +98,8 @@ async def queue(db: Database, deals: int) -> None:
                 record_key=key,
                 idempotency_key=f"{key}:approved",
                 payload=deal.to_payload(),
+                created_at=at,
+                next_attempt_at=at,
             )
         )
         rows.append(
@@ -106,6 +109,8 @@ async def queue(db: Database, deals: int) -> None:
                 record_key=key,
                 idempotency_key=note.idempotency_key,
                 payload=note.to_payload(),
+                created_at=at,
+                next_attempt_at=at,
             )
         )
     async with db.session() as session:
@@ -125,7 +130,7 @@ async def deliver(
     )
     started = time.perf_counter()
     while True:
-        report = await outbox.deliver_due(db, crm, worker="bench", limit=2000)
+        report = await outbox.deliver_due(db, crm, worker="bench", clock=system_clock, limit=2000)
         if not (report.delivered or report.retried or report.dead):
             left = await outbox.next_due(db)
             if left is None:

@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -42,6 +43,7 @@ from sqlmodel import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.clock import system_clock  # noqa: E402
 from bot.domain import audit, partner_import  # noqa: E402
 from bot.domain.registration import DealForm, register_deal  # noqa: E402
 from bot.mail import tokens  # noqa: E402
@@ -53,7 +55,6 @@ from bot.settings import Settings, load_settings  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import Announcement, DealRegistration, InboundEmail, Person, Role  # noqa: E402
-from store.types import utcnow  # noqa: E402
 from tests.harness.dovecot import DovecotServer  # noqa: E402
 from tests.harness.smtp import SmtpServer  # noqa: E402
 
@@ -140,7 +141,12 @@ async def build_program(db: Database, settings: Settings) -> Program:
     specs, people_specs = partner_import.validate("bench", rows)
     async with db.session() as session:
         await partner_import.import_partners(
-            session, "bench", specs, people_specs, actor=audit.Actor.system("bench")
+            session,
+            "bench",
+            specs,
+            people_specs,
+            actor=audit.Actor.system("bench"),
+            now=system_clock(),
         )
     async with db.session() as session:
         people = list((await session.exec(select(Person))).all())
@@ -150,7 +156,10 @@ async def build_program(db: Database, settings: Settings) -> Program:
         manager = next(p for p in people if p.role == Role.MANAGER)
         announcements = [
             Announcement(
-                title=f"Price list {n}", body="From 1 December.", published_by_id=manager.id or 0
+                title=f"Price list {n}",
+                body="From 1 December.",
+                published_by_id=manager.id or 0,
+                published_at=system_clock(),
             )
             for n in range(ANNOUNCEMENTS)
         ]
@@ -165,7 +174,7 @@ async def build_program(db: Database, settings: Settings) -> Program:
             contact_email=f"jane@customer{n}.example",
             estimated_value="25,000",
             currency="EUR",
-            expected_close_date="2027-03-31",
+            expected_close_date=(system_clock().date() + timedelta(days=120)).isoformat(),
             products=["Core"],
             motion="resale",
             notes="",
@@ -177,7 +186,7 @@ async def build_program(db: Database, settings: Settings) -> Program:
                 form=form,
                 idempotency_key=f"bench:{n}",
                 settings=settings,
-                now=utcnow(),
+                now=system_clock(),
             )
         deals.append(result.deal)
     return Program(partners, deals, announcements)
@@ -204,7 +213,7 @@ def reply(person: Person, token: str, subject: str, text: str, rng: random.Rando
     message["From"] = f"{person.name} <{person.email}>"
     message["To"] = f"partnerbot <bot+{token}@{REPLY_DOMAIN}>"
     message["Subject"] = f"Re: {subject}"
-    message["Date"] = format_datetime(utcnow())
+    message["Date"] = format_datetime(system_clock())
     message["Message-ID"] = make_msgid(idstring=f"{n}.{rng.random():.8f}", domain="mail.gmail.com")
     message["In-Reply-To"] = make_msgid(domain="vendor.example")
     message.set_content(plain)
@@ -215,7 +224,7 @@ def reply(person: Person, token: str, subject: str, text: str, rng: random.Rando
 def generate(program: Program, count: int, seed: int = 5) -> list[bytes]:
     """The message mix: 55 % acks, 30 % deal comments, 5 % OOO, 5 % strangers, 5 % repeats."""
     rng = random.Random(seed)
-    expires = tokens.expiry(utcnow(), 60)
+    expires = tokens.expiry(system_clock(), 60)
     deals_by_partner: dict[int, list[DealRegistration]] = {}
     for deal in program.deals:
         deals_by_partner.setdefault(deal.partner_id, []).append(deal)
@@ -298,7 +307,9 @@ async def fresh_db(workdir: Path, name: str, smtp: SmtpServer, **extra: object) 
     await upgrade(db)
     settings = settings_for(url, smtp, **extra)
     program = await build_program(db, settings)
-    ctx = MailContext(db, settings, Outbox(db, settings, SmtpMailer(settings)), parser_pool())
+    ctx = MailContext(
+        db, settings, system_clock, Outbox(db, settings, SmtpMailer(settings)), parser_pool()
+    )
     return db, settings, program, ctx
 
 

@@ -8,9 +8,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 
+from bot.clock import Clock, system_clock
 from bot.context import Services
 from bot.domain.access import SlackDirectory
 from bot.handlers import register_all
+from bot.mail.inbound import MailContext
+from bot.mail.outbound import Outbox
+from bot.mail.smtp import SmtpMailer
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack import SlackHttp, SlackWebDirectory, build_web_client
@@ -44,8 +48,9 @@ def build_app(
     *,
     db: Database | None = None,
     directory: SlackDirectory | None = None,
+    clock: Clock = system_clock,
 ) -> PartnerBot:
-    """Build partnerbot from settings; tests pass their own database or directory."""
+    """Build partnerbot from settings; tests pass their own database, directory or clock."""
     web_client = build_web_client(settings)
     services = Services(
         settings=settings,
@@ -54,6 +59,7 @@ def build_app(
         tasks=BackgroundTasks(),
         metrics=Metrics(),
         slack_http=SlackHttp(web_client),
+        clock=clock,
     )
     bolt = None
     if settings.slack_configured:
@@ -71,3 +77,10 @@ def build_app(
     return PartnerBot(
         services=services, bolt=bolt, asgi=build_asgi(services, bolt), web_client=web_client
     )
+
+
+def mail_context(settings: Settings, db: Database, clock: Clock) -> MailContext:
+    """The inbound pipeline's context; refusals are mailed when SMTP is configured."""
+    mailer = SmtpMailer(settings) if settings.smtp_host and settings.mail_from else None
+    outbox = Outbox(db, settings, mailer) if mailer else None
+    return MailContext(db, settings, clock, mail_outbox=outbox)

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlmodel import col, select
 
+from bot.clock import system_clock
 from bot.domain import audit, partner_import, people
 from bot.errors import UserFacingError
 from bot.logs import configure_logging
@@ -204,6 +205,7 @@ def partners_import(
                 specs,
                 persons,
                 actor=_cli_actor(),
+                now=system_clock(),
                 on_progress=lambda done: progress.update(task, completed=done),
             )
 
@@ -242,6 +244,7 @@ def users_add(
             role=role,
             partner_name=partner,
             slack_user_id=slack_user_id,
+            now=system_clock(),
         )
         return f"{person.email} is a {person.role}" + (f" at {partner}" if partner else "") + "."
 
@@ -254,7 +257,9 @@ def users_revoke(email: Annotated[str, typer.Argument(help="The person's email a
     settings = _settings()
 
     async def work(session: Any) -> str:
-        person = await people.revoke_person(session, actor=_cli_actor(), email=email)
+        person = await people.revoke_person(
+            session, actor=_cli_actor(), email=email, now=system_clock()
+        )
         return f"Revoked {person.email}."
 
     out.print(_in_session(settings, work))
@@ -384,7 +389,9 @@ def crm_sync(
                     total = done + remaining if remaining is not None else None
                     bar.update(task, completed=done, total=total)
 
-                report = await sync_accounts(db, crm, full=full, progress=advance)
+                report = await sync_accounts(
+                    db, crm, clock=system_clock, full=full, progress=advance
+                )
             return report.copied
         finally:
             await crm.aclose()
@@ -422,27 +429,16 @@ def outbox_retry(
 ) -> None:
     """Send dead rows back to the queue; the worker delivers them again."""
     from bot.domain.outbox import retry_dead
-    from store.types import utcnow
 
     settings = _settings()
 
     async def work(session: Any) -> int:
-        return await retry_dead(session, ids=ids, now=utcnow())
+        return await retry_dead(session, ids=ids, now=system_clock())
 
     out.print(f"{_in_session(settings, work)} row(s) queued again.")
 
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
-
-
-def mail_context(settings: Settings, db: Database) -> Any:
-    """The inbound pipeline's context; refusals are mailed when SMTP is configured."""
-    from bot.mail.inbound import MailContext
-    from bot.mail.outbound import Outbox
-    from bot.mail.smtp import SmtpMailer
-
-    mailer = SmtpMailer(settings) if settings.smtp_host and settings.mail_from else None
-    return MailContext(db, settings, Outbox(db, settings, mailer) if mailer else None)
 
 
 @mail_app.command("ingest")
@@ -455,6 +451,7 @@ def mail_ingest(
 
     Exit 0 when the message has its outcome (acted on, refused, ignored, duplicate); 75
     (EX_TEMPFAIL) when it could not be processed now, so the MTA keeps it and retries."""
+    from bot.app import mail_context
     from bot.mail.inbound import Outcome, ingest, parser_pool
     from bot.mail.sources import ingest_maildir
 
@@ -464,7 +461,7 @@ def mail_ingest(
         db = Database(settings.database_url)
         try:
             await upgrade(db)
-            ctx = mail_context(settings, db)
+            ctx = mail_context(settings, db, system_clock)
             if maildir is not None:
                 ctx.parsers = parser_pool()
                 try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.clock import Clock, system_clock
 from bot.domain.access import SlackDirectory
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -22,3 +23,4 @@ class Services:
     tasks: BackgroundTasks
     metrics: Metrics
     slack_http: SlackHttp
+    clock: Clock = field(default=system_clock)  # the one clock the edges read

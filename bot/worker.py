@@ -93,7 +93,9 @@ def outbox_loop(crm: Crm, *, idle_seconds: float = 1.0) -> Loop:
     async def run(services: Services, stop: asyncio.Event) -> None:
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         while not stop.is_set():
-            report = await outbox.deliver_due(services.db, crm, worker=worker_id)
+            report = await outbox.deliver_due(
+                services.db, crm, worker=worker_id, clock=services.clock
+            )
             if report.delivered or report.retried or report.dead:
                 log.info(
                     "outbox: %s delivered, %s to retry, %s dead",
@@ -115,7 +117,7 @@ def mirror_loop(crm: Crm, *, every_minutes: int) -> Loop:
 
     async def run(services: Services, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            report = await mirror.sync_accounts(services.db, crm)
+            report = await mirror.sync_accounts(services.db, crm, clock=services.clock)
             if not report.skipped:
                 log.info("account mirror: %s account(s) copied from %s", report.copied, crm.name)
             with contextlib.suppress(TimeoutError):
@@ -137,12 +139,12 @@ def mail_loops(services: Services) -> list[tuple[str, Loop]]:
     settings = services.settings
     if not settings.imap_host:
         return []
-    from bot.cli import mail_context
+    from bot.app import mail_context
     from bot.mail.inbound import parser_pool
     from bot.mail.sources import ImapSource
 
     async def run(services: Services, stop: asyncio.Event) -> None:
-        ctx = mail_context(settings, services.db)
+        ctx = mail_context(settings, services.db, services.clock)
         ctx.parsers = parser_pool()
         try:
             await ImapSource(ctx).run(stop)

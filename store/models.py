@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.types import UtcDateTime, utcnow
+from store.types import UtcDateTime
 
 
 class PartnerType(StrEnum):
@@ -61,8 +61,9 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"
 
 
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_type=UtcDateTime)
+def _stamped() -> Any:
+    """A required timestamp: the caller's `now`, never the database's or Python's clock."""
+    return Field(sa_type=UtcDateTime)
 
 
 # --- Program: partners, people, tiers -------------------------------------------------
@@ -81,8 +82,8 @@ class Partner(SQLModel, table=True):
     # in one pass on SQLite. The service layer keeps it pointing at a manager.
     channel_manager_id: int | None = None
     crm_company_id: str | None = Field(default=None, sa_type=String(64))
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = _stamped()
+    updated_at: datetime = _stamped()
 
 
 class PartnerDomain(SQLModel, table=True):
@@ -114,8 +115,8 @@ class Person(SQLModel, table=True):
     # Signs this person's reply addresses; a new value revokes every outstanding one.
     mail_secret: str | None = Field(default=None, sa_type=String(64))
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = _stamped()
+    updated_at: datetime = _stamped()
 
 
 class Tier(SQLModel, table=True):
@@ -161,7 +162,7 @@ class DealRegistration(SQLModel, table=True):
     conflict_verdict: str | None = Field(default=None, sa_type=String(20))
     conflict_rule: str | None = Field(default=None, sa_type=String(64))
     conflict_details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    submitted_at: datetime = _created()
+    submitted_at: datetime = _stamped()
     sla_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="person.id")
@@ -169,7 +170,7 @@ class DealRegistration(SQLModel, table=True):
     protection_started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     protection_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     extension_count: int = 0
-    last_activity_at: datetime = _created()
+    last_activity_at: datetime = _stamped()
     crm_deal_id: str | None = Field(default=None, sa_type=String(64))
     crm_company_id: str | None = Field(default=None, sa_type=String(64))
     slack_card_channel: str | None = Field(default=None, sa_type=String(32))
@@ -188,7 +189,7 @@ class DealExtension(SQLModel, table=True):
     requested_by_id: int = Field(foreign_key="person.id")
     days: int
     status: str = Field(default="pending", sa_type=String(16))  # pending|approved|declined
-    requested_at: datetime = _created()
+    requested_at: datetime = _stamped()
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="person.id")
     reason: str | None = Field(default=None, sa_type=Text)
@@ -205,7 +206,7 @@ class DealMessage(SQLModel, table=True):
     kind: str = Field(sa_type=String(16))  # question|answer|comment
     text: str = Field(sa_type=Text)
     channel: str = Field(sa_type=String(16))  # Channel
-    created_at: datetime = _created()
+    created_at: datetime = _stamped()
 
 
 class CrmAccount(SQLModel, table=True):
@@ -224,7 +225,7 @@ class CrmAccount(SQLModel, table=True):
     owner_kind: str = Field(sa_type=String(16))  # direct|partner|none
     incumbent_partner_id: int | None = Field(default=None, foreign_key="partner.id")
     modified_at: datetime = Field(sa_type=UtcDateTime)
-    synced_at: datetime = _created()
+    synced_at: datetime = _stamped()
 
 
 class SyncCursor(SQLModel, table=True):
@@ -234,7 +235,7 @@ class SyncCursor(SQLModel, table=True):
 
     name: str = Field(primary_key=True, sa_type=String(64))
     cursor: str = Field(sa_type=String(200))
-    updated_at: datetime = _created()
+    updated_at: datetime = _stamped()
 
 
 # --- Announcements ---------------------------------------------------------------------
@@ -253,7 +254,7 @@ class Announcement(SQLModel, table=True):
     ack_required: bool = False
     deadline: datetime | None = Field(default=None, sa_type=UtcDateTime)
     published_by_id: int = Field(foreign_key="person.id")
-    published_at: datetime = _created()
+    published_at: datetime = _stamped()
 
 
 class AnnouncementDelivery(SQLModel, table=True):
@@ -285,7 +286,7 @@ class Acknowledgement(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     channel: str = Field(sa_type=String(16))
     note: str | None = Field(default=None, sa_type=Text)
-    acknowledged_at: datetime = _created()
+    acknowledged_at: datetime = _stamped()
 
 
 # --- Training and certification --------------------------------------------------------
@@ -307,7 +308,7 @@ class TrainingModule(SQLModel, table=True):
     certification: str | None = Field(default=None, sa_type=String(100))
     certification_valid_days: int = 365
     products: list[str] = Field(default_factory=list, sa_type=JSON)  # rights it grants
-    updated_at: datetime = _created()
+    updated_at: datetime = _stamped()
 
 
 class TrainingAttempt(SQLModel, table=True):
@@ -322,7 +323,7 @@ class TrainingAttempt(SQLModel, table=True):
     answers: list[Any] = Field(default_factory=list, sa_type=JSON)
     score: float | None = None
     passed: bool | None = None
-    started_at: datetime = _created()
+    started_at: datetime = _stamped()
     completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
@@ -336,7 +337,7 @@ class Certification(SQLModel, table=True):
     partner_id: int | None = Field(default=None, foreign_key="partner.id")
     module_id: int | None = Field(default=None, foreign_key="training_module.id")
     name: str = Field(sa_type=String(100))
-    issued_at: datetime = _created()
+    issued_at: datetime = _stamped()
     expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
@@ -352,7 +353,7 @@ class InboundEmail(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(sa_type=String(998), unique=True)
-    received_at: datetime = _created()
+    received_at: datetime = _stamped()
     from_address: str = Field(default="", sa_type=String(320))
     subject: str = Field(default="", sa_type=Text)
     person_id: int | None = Field(default=None, foreign_key="person.id")
@@ -382,7 +383,7 @@ class OutboundEmail(SQLModel, table=True):
     status: str = Field(default="pending", sa_type=String(16))  # pending|sent|failed
     attempts: int = 0
     error: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = _created()
+    created_at: datetime = _stamped()
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
@@ -403,11 +404,11 @@ class OutboxItem(SQLModel, table=True):
     idempotency_key: str = Field(sa_type=String(128), unique=True)
     status: str = Field(default=OutboxStatus.PENDING, sa_type=String(16))
     attempts: int = 0
-    next_attempt_at: datetime = _created()
+    next_attempt_at: datetime = _stamped()
     claimed_by: str | None = Field(default=None, sa_type=String(64))
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = _created()
+    created_at: datetime = _stamped()
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
@@ -436,7 +437,7 @@ class SentNudge(SQLModel, table=True):
     kind: str = Field(sa_type=String(32))
     subject_key: str = Field(sa_type=String(128))
     due_key: str = Field(sa_type=String(64))
-    sent_at: datetime = _created()
+    sent_at: datetime = _stamped()
 
 
 class SlackReceipt(SQLModel, table=True):
@@ -445,7 +446,7 @@ class SlackReceipt(SQLModel, table=True):
     __tablename__ = "slack_receipt"
 
     event_id: str = Field(primary_key=True, sa_type=String(64))
-    received_at: datetime = _created()
+    received_at: datetime = _stamped()
 
 
 # --- Audit -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import os
 import shutil
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,6 +24,7 @@ from bot.settings import Settings, load_settings
 from store.db import Database
 from store.migrate import upgrade
 from store.models import SQLModel
+from tests.harness.clock import NOW
 from tests.harness.dovecot import DovecotServer, dovecot_binary
 from tests.harness.hubspot_standin import HubSpotStandIn
 from tests.harness.net import free_port
@@ -184,7 +186,9 @@ def db(request: pytest.FixtureRequest) -> Database:
 # --- Program data, through the real import service ------------------------------------
 
 
-async def seed(db: Database, rows: list[dict[str, str]]) -> partner_import.ImportReport:
+async def seed(
+    db: Database, rows: list[dict[str, str]], *, now: datetime = NOW
+) -> partner_import.ImportReport:
     """Import partner/person rows (the import file's fields) through the real service."""
     import_rows = [
         partner_import.ImportRow(line, dict(row)) for line, row in enumerate(rows, start=2)
@@ -192,7 +196,7 @@ async def seed(db: Database, rows: list[dict[str, str]]) -> partner_import.Impor
     specs, people = partner_import.validate("seed", import_rows)
     async with db.session() as session:
         return await partner_import.import_partners(
-            session, "seed", specs, people, actor=audit.Actor.system("test")
+            session, "seed", specs, people, actor=audit.Actor.system("test"), now=now
         )
 
 

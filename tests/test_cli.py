@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.clock import fixed_clock
 from tests.harness.net import free_port
 
 PARTNERBOT = str(Path(sys.executable).with_name("partnerbot"))
@@ -205,7 +206,9 @@ async def test_outbox_and_local_crm_timeline_from_the_command_line(
         ("upsert_deal", "pending"),
         ("add_note", "pending"),
     ]
-    await outbox.deliver_due(db, LocalCrm(db), worker="test", now=NOW + timedelta(seconds=1))
+    await outbox.deliver_due(
+        db, LocalCrm(db), worker="test", clock=fixed_clock(NOW + timedelta(seconds=1))
+    )
     await db.dispose()
     notes = json.loads(
         run(env, tmp_path, "crm", "timeline", "--deal", str(deal.id), "--json").stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlmodel import col, select
@@ -13,7 +14,6 @@ from bot.domain import audit
 from bot.errors import AccessDenied
 from store.db import Database
 from store.models import Channel, Partner, PartnerDomain, Person, Role
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ async def partner_for_email_domain(session: AsyncSession, email: str) -> Partner
 
 
 async def _link_or_provision(
-    session: AsyncSession, profile: SlackProfile, team_id: str | None
+    session: AsyncSession, profile: SlackProfile, team_id: str | None, now: datetime
 ) -> Person:
     if profile.deleted or profile.is_bot or not profile.email:
         raise UnknownPerson()
@@ -134,7 +134,7 @@ async def _link_or_provision(
         await _check_active(session, person)
         before = {"slack_user_id": person.slack_user_id, "slack_team_id": person.slack_team_id}
         person.slack_user_id, person.slack_team_id = profile.user_id, team_id
-        person.updated_at = utcnow()
+        person.updated_at = now
         session.add(person)
         await session.flush()
         await audit.record(
@@ -146,6 +146,7 @@ async def _link_or_provision(
             subject_id=person.id,
             before=before,
             after={"slack_user_id": profile.user_id, "slack_team_id": team_id},
+            now=now,
         )
         return person
     partner = await partner_for_email_domain(session, profile.email)
@@ -158,6 +159,8 @@ async def _link_or_provision(
         partner_id=partner.id,
         slack_user_id=profile.user_id,
         slack_team_id=team_id,
+        created_at=now,
+        updated_at=now,
     )
     session.add(person)
     await session.flush()
@@ -169,12 +172,18 @@ async def _link_or_provision(
         subject_type="person",
         subject_id=person.id,
         after={"email": person.email, "partner": partner.name, "role": person.role},
+        now=now,
     )
     return person
 
 
 async def identify_slack_user(
-    db: Database, directory: SlackDirectory, *, user_id: str, team_id: str | None
+    db: Database,
+    directory: SlackDirectory,
+    *,
+    user_id: str,
+    team_id: str | None,
+    now: datetime,
 ) -> Person:
     """Return the active person behind a Slack user, or raise AccessDenied. Checked every time.
 
@@ -191,4 +200,4 @@ async def identify_slack_user(
     async with db.session() as session:
         # Another request may have linked this user while we asked Slack.
         person = await _known_slack_person(session, user_id, team_id)
-        return person or await _link_or_provision(session, profile, profile.team_id or team_id)
+        return person or await _link_or_provision(session, profile, profile.team_id or team_id, now)

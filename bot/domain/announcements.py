@@ -96,6 +96,6 @@ async def acknowledge_many(
                 after={"person_id": ack.person.id, "note": ack.note},
             )
         )
-    await crm_records.queue_company_notes(session, notes)
-    await audit.record_many(session, events)
+    await crm_records.queue_company_notes(session, notes, now=now)
+    await audit.record_many(session, events, now=now)
     return new

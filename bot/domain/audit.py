@@ -14,7 +14,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import AuditEvent, AuditHead, Channel, Person
-from store.types import utcnow
 
 GENESIS_HASH = "0" * 64
 _VERIFY_BATCH = 1000
@@ -85,18 +84,23 @@ async def record(
     action: str,
     subject_type: str,
     subject_id: object,
+    now: datetime,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction (call it last: it locks the chain)."""
+    """Append one audit event at `now` in the caller's transaction (call it last: it locks
+    the chain)."""
     entry = Entry(actor, channel, action, subject_type, subject_id, before, after)
-    [event] = await record_many(session, [entry])
+    [event] = await record_many(session, [entry], now=now)
     await session.flush()
     return event
 
 
-async def record_many(session: AsyncSession, entries: Sequence[Entry]) -> list[AuditEvent]:
-    """Append events in order in the caller's transaction, locking the chain's head once."""
+async def record_many(
+    session: AsyncSession, entries: Sequence[Entry], *, now: datetime
+) -> list[AuditEvent]:
+    """Append events at `now`, in order, in the caller's transaction, locking the chain's
+    head once."""
     if not entries:
         return []
     head = (await session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update())).one()
@@ -104,7 +108,7 @@ async def record_many(session: AsyncSession, entries: Sequence[Entry]) -> list[A
     for entry in entries:
         event = AuditEvent(
             seq=head.seq + 1,
-            occurred_at=utcnow(),
+            occurred_at=now,
             actor=entry.actor.label,
             actor_person_id=entry.actor.person_id,
             channel=entry.channel,

@@ -73,6 +73,7 @@ async def queue_partner_properties(
         record_key=f"company:{domain}",
         idempotency_key=f"partner:{partner.id}:properties:{now.isoformat()}",
         payload=company.to_payload(),
+        now=now,
     )
 
 
@@ -96,12 +97,16 @@ async def queue_company_note(
     at: datetime,
     key: str,
 ) -> None:
-    """A note on the timeline of the person's partner company (their own domain preferred)."""
-    await queue_company_notes(session, [CompanyNote(person, subject, text, at, key)])
+    """A note, dated and queued `at`, on the timeline of the person's partner company (their
+    own domain preferred)."""
+    await queue_company_notes(session, [CompanyNote(person, subject, text, at, key)], now=at)
 
 
-async def queue_company_notes(session: AsyncSession, notes: Sequence[CompanyNote]) -> None:
-    """Notes on partner companies' timelines, queued in order with one lookup of domains."""
+async def queue_company_notes(
+    session: AsyncSession, notes: Sequence[CompanyNote], *, now: datetime
+) -> None:
+    """Notes on partner companies' timelines, queued `now` in order with one lookup of
+    domains."""
     notes = [note for note in notes if note.person.partner_id is not None]
     domains = await _domains(session, {note.person.partner_id or 0 for note in notes})
     items = []
@@ -118,4 +123,4 @@ async def queue_company_notes(session: AsyncSession, notes: Sequence[CompanyNote
             subject=note.subject,
         )
         items.append(outbox.note_write(timeline_note))
-    await outbox.enqueue_many(session, items)
+    await outbox.enqueue_many(session, items, now=now)

@@ -57,7 +57,9 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "earlier"
 
 
-async def require_manager(db: Database, person: Person, *, action: str, subject_id: object) -> None:
+async def require_manager(
+    db: Database, person: Person, *, action: str, subject_id: object, now: datetime
+) -> None:
     """Refuse a non-manager and leave an audit event of the attempt (in its own transaction)."""
     if person.role in MANAGERS:
         return
@@ -70,6 +72,7 @@ async def require_manager(db: Database, person: Person, *, action: str, subject_
             subject_type="deal",
             subject_id=subject_id,
             after={"attempted": action, "role": person.role},
+            now=now,
         )
     raise MissingRole("Only a channel manager or admin can do that. Nothing was changed.")
 
@@ -136,8 +139,9 @@ async def _record(
     note: str,
     before: dict[str, Any],
     after: dict[str, Any],
+    now: datetime,
 ) -> None:
-    """Audit the change and queue the CRM deal update and timeline note."""
+    """Audit the change and queue the CRM deal update and timeline note, all at `now`."""
     deal, key = outcome.deal, f"deal:{outcome.deal.id}"
     stamp = deal.last_activity_at.isoformat()
     await outbox.enqueue(
@@ -146,6 +150,7 @@ async def _record(
         record_key=key,
         idempotency_key=f"{key}:{action}:{stamp}",
         payload=crm_deal(deal, outcome.partner).to_payload(),
+        now=now,
     )
     await outbox.enqueue_note(
         session,
@@ -158,6 +163,7 @@ async def _record(
             idempotency_key=f"{key}:{action}:note:{stamp}",
             subject=f"Deal registration: {deal.customer_company}",
         ),
+        now=now,
     )
     await audit.record(
         session,
@@ -168,6 +174,7 @@ async def _record(
         subject_id=deal.id,
         before=before,
         after=after,
+        now=now,
     )
 
 
@@ -183,13 +190,21 @@ async def _change(
     note: str,
     before: dict[str, Any],
     after: dict[str, Any],
+    now: datetime,
 ) -> Outcome:
-    """Apply one transition exactly once, then audit it and queue its CRM write."""
+    """Apply one transition exactly once at `now`, then audit it and queue its CRM write."""
     if not await _transition(session, deal_id, from_statuses, values):
         raise await _already(session, deal_id)
     outcome = await _outcome(session, deal_id, actor)
     await _record(
-        session, outcome, action=action, channel=channel, note=note, before=before, after=after
+        session,
+        outcome,
+        action=action,
+        channel=channel,
+        note=note,
+        before=before,
+        after=after,
+        now=now,
     )
     return outcome
 
@@ -228,6 +243,7 @@ async def _converse(
         note=note,
         before={"status": from_statuses[0]},
         after={"status": to_status, kind: text},
+        now=now,
     )
     session.add(message)
     return outcome
@@ -272,6 +288,7 @@ async def approve(
         note=f"Approved by {manager.name}; protected until {_when(expires)}.",
         before={"status": deal.status},
         after={"status": "approved", "protection_expires_at": expires},
+        now=now,
     )
 
 
@@ -307,6 +324,7 @@ async def decline(
         note=f"Declined by {manager.name}: {reason}",
         before={"status": "open"},
         after={"status": "declined", "reason": reason},
+        now=now,
     )
 
 
@@ -410,6 +428,7 @@ async def withdraw(
         note=f"Withdrawn by {partner_user.name}.",
         before={"status": deal.status},
         after={"status": "withdrawn"},
+        now=now,
     )
 
 
@@ -474,6 +493,7 @@ async def request_extension(
         subject_type="deal",
         subject_id=deal_id,
         after={"extension_id": extension.id, "days": days},
+        now=now,
     )
     return ExtensionOutcome(extension, outcome)
 
@@ -526,5 +546,6 @@ async def decide_extension(
         note=f"Protection {verb} by {manager.name}.",
         before=before,
         after={"protection_expires_at": deal.protection_expires_at, "extension": status},
+        now=now,
     )
     return ExtensionOutcome(extension, outcome)

@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import Clock
 from bot.domain.conflicts import company_key, normalize_company, registrable_domain
 from crm.base import AccountRecord, Crm
 from store.db import Database
 from store.models import CrmAccount, Partner, SyncCursor
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,11 @@ def _domain(raw: str) -> str:
 
 
 async def _apply(
-    session: AsyncSession, crm: Crm, accounts: list[AccountRecord], partners: dict[str, int]
+    session: AsyncSession,
+    crm: Crm,
+    accounts: list[AccountRecord],
+    partners: dict[str, int],
+    now: datetime,
 ) -> None:
     ids = [account.crm_id for account in accounts]
     existing = {
@@ -75,7 +80,7 @@ async def _apply(
             "owner_kind": account.owner_kind,
             "incumbent_partner_id": partners.get(incumbent) if incumbent else None,
             "modified_at": account.modified_at,
-            "synced_at": utcnow(),
+            "synced_at": now,
         }
         row = existing.get(account.crm_id)
         if row is None:
@@ -89,11 +94,13 @@ async def sync_accounts(
     db: Database,
     crm: Crm,
     *,
+    clock: Clock,
     full: bool = False,
     page_size: int = 200,
     progress: Progress | None = None,
 ) -> MirrorReport:
-    """Copy accounts changed since the last sync (all of them with `full`) into the mirror."""
+    """Copy accounts changed since the last sync (all of them with `full`) into the mirror;
+    each page is stamped with the time `clock` gives when it is written."""
     report = MirrorReport()
     name = cursor_name(crm)
     async with db.read() as session:
@@ -114,10 +121,13 @@ async def sync_accounts(
                 if not locked.scalar():
                     report.skipped = True
                     return report
-            await _apply(session, crm, page.accounts, partners)
+            now = clock()
+            await _apply(session, crm, page.accounts, partners, now)
             if page.cursor is not None:
-                row = await session.get(SyncCursor, name) or SyncCursor(name=name, cursor="")
-                row.cursor, row.updated_at = page.cursor, utcnow()
+                row = await session.get(SyncCursor, name) or SyncCursor(
+                    name=name, cursor="", updated_at=now
+                )
+                row.cursor, row.updated_at = page.cursor, now
                 session.add(row)
         report.copied += len(page.accounts)
         report.pages += 1

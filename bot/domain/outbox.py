@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import Clock
 from crm.base import (
     Crm,
     CrmError,
@@ -30,7 +31,6 @@ from crm.base import (
 )
 from store.db import Database
 from store.models import DealRegistration, OutboxItem, OutboxStatus
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,10 @@ async def enqueue(
     record_key: str,
     idempotency_key: str,
     payload: dict[str, Any],
+    now: datetime,
 ) -> None:
-    """Queue one CRM write (once per idempotency key) in the caller's transaction."""
-    await enqueue_many(session, [Write(kind, record_key, idempotency_key, payload)])
+    """Queue one CRM write (once per idempotency key) in the caller's transaction, due `now`."""
+    await enqueue_many(session, [Write(kind, record_key, idempotency_key, payload)], now=now)
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,9 @@ class Write:
     payload: dict[str, Any]
 
 
-async def enqueue_many(session: AsyncSession, writes: Sequence[Write]) -> None:
-    """Queue CRM writes in order, each once per idempotency key: one query and one insert
-    for the lot, in the caller's transaction."""
+async def enqueue_many(session: AsyncSession, writes: Sequence[Write], *, now: datetime) -> None:
+    """Queue CRM writes in order, each once per idempotency key and due `now`: one query and
+    one insert for the lot, in the caller's transaction."""
     keys = {write.idempotency_key for write in writes}
     if not keys:
         return
@@ -81,7 +82,7 @@ async def enqueue_many(session: AsyncSession, writes: Sequence[Write]) -> None:
         if write.idempotency_key in queued:
             continue
         queued.add(write.idempotency_key)
-        rows.append(asdict(write) | {"target": "crm"})
+        rows.append(asdict(write) | {"target": "crm", "created_at": now, "next_attempt_at": now})
     if rows:
         connection = await session.connection()
         await connection.execute(insert(OutboxItem), rows)
@@ -97,9 +98,9 @@ def note_write(note: TimelineNote) -> Write:
     )
 
 
-async def enqueue_note(session: AsyncSession, note: TimelineNote) -> None:
+async def enqueue_note(session: AsyncSession, note: TimelineNote, *, now: datetime) -> None:
     """Queue a timeline note, in order with the other writes to the record it hangs on."""
-    await enqueue_many(session, [note_write(note)])
+    await enqueue_many(session, [note_write(note)], now=now)
 
 
 # --- Delivery ---------------------------------------------------------------------------
@@ -255,7 +256,7 @@ async def _record(
                 .where(col(OutboxItem.id).in_([item.id for item in delivered]))
                 .values(
                     status=OutboxStatus.DELIVERED,
-                    delivered_at=utcnow(),
+                    delivered_at=now,
                     attempts=OutboxItem.attempts + 1,
                     claimed_by=None,
                     claimed_until=None,
@@ -270,7 +271,8 @@ async def _record(
         ]
         if crm_ids:  # one executemany: the CRM's id on each registration it now holds
             table = DealRegistration.__table__  # type: ignore[attr-defined]  # Core: executemany
-            await session.execute(
+            connection = await session.connection()
+            await connection.execute(
                 update(table)
                 .where(table.c.id == bindparam("deal"))
                 .values(crm_deal_id=bindparam("crm_id")),
@@ -330,21 +332,21 @@ async def deliver_due(
     crm: Crm,
     *,
     worker: str,
-    now: datetime | None = None,
+    clock: Clock,
     limit: int = 1000,
 ) -> DeliveryReport:
     """Deliver up to `limit` due rows in batches, each record's writes in order, recording
-    each outcome. `now` is fixed for tests; by default each round reads the clock."""
+    each outcome. Each round and each outcome asks `clock` for the time (a CRM call may
+    take a while)."""
     report = DeliveryReport()
     while (handled := report.delivered + report.retried + report.dead) < limit:
-        round_now = now or utcnow()
-        items = await _claim(db, worker=worker, now=round_now, limit=limit - handled)
+        items = await _claim(db, worker=worker, now=clock(), limit=limit - handled)
         if not items:
             break
         retried_before = report.retried
         for kind, batch in _batches(items, max(crm.batch_size, 1)):
             outcomes = await _send(crm, kind, batch)
-            await _record(db, batch, outcomes, now=now or utcnow(), report=report)
+            await _record(db, batch, outcomes, now=clock(), report=report)
         if report.retried - retried_before == len(items):
             break  # every head waits for a retry: nothing behind them may go yet
     return report

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -18,7 +19,6 @@ from bot.domain.access import find_by_email
 from bot.domain.people import clean_email, clean_role, clean_slack_user_id, snapshot
 from bot.errors import InvalidInput, UserFacingError
 from store.models import Channel, Partner, PartnerDomain, PartnerType, Person, Role
-from store.types import utcnow
 
 FIELDS = ("partner", "type", "tier", "region", "domains", "name", "email", "role", "slack_user_id")
 REQUIRED_COLUMNS = frozenset(FIELDS) - {"slack_user_id"}
@@ -314,7 +314,11 @@ def validate(source: str, rows: list[ImportRow]) -> tuple[list[PartnerSpec], lis
 
 
 async def _apply_partner(
-    session: AsyncSession, spec: PartnerSpec, report: ImportReport, actor: audit.Actor
+    session: AsyncSession,
+    spec: PartnerSpec,
+    report: ImportReport,
+    actor: audit.Actor,
+    now: datetime,
 ) -> tuple[int | None, list[RowError]]:
     """Create or update one partner and its domains; return its id and any conflicts."""
     partner = (await session.exec(select(Partner).where(Partner.name == spec.name))).first()
@@ -351,13 +355,13 @@ async def _apply_partner(
     if errors:
         return (partner.id if partner else None), errors
     if partner is None:
-        partner = Partner(name=spec.name, type=spec.type)
+        partner = Partner(name=spec.name, type=spec.type, created_at=now, updated_at=now)
         report.partners_created += 1
     else:
         report.partners_updated += 1
     partner.type, partner.tier, partner.region = spec.type, spec.tier, spec.region
     partner.active = True
-    partner.updated_at = utcnow()
+    partner.updated_at = now
     session.add(partner)
     await session.flush()
     for row in current:
@@ -378,6 +382,7 @@ async def _apply_partner(
         subject_id=partner.id,
         before=before,
         after=after,
+        now=now,
     )
     return partner.id, []
 
@@ -388,6 +393,7 @@ async def _apply_person(
     partner_id: int | None,
     report: ImportReport,
     actor: audit.Actor,
+    now: datetime,
 ) -> list[RowError]:
     if spec.slack_user_id:
         holder = (
@@ -408,7 +414,9 @@ async def _apply_person(
     person = await find_by_email(session, spec.email)
     before = snapshot(person) if person else None
     if person is None:
-        person = Person(name=spec.name, email=spec.email, role=spec.role)
+        person = Person(
+            name=spec.name, email=spec.email, role=spec.role, created_at=now, updated_at=now
+        )
     person.name, person.role, person.partner_id = spec.name, spec.role, partner_id
     person.slack_user_id = spec.slack_user_id or person.slack_user_id
     if person.revoked_at is not None:
@@ -420,7 +428,7 @@ async def _apply_person(
         report.people_created += 1
     else:
         report.people_updated += 1
-    person.updated_at = utcnow()
+    person.updated_at = now
     session.add(person)
     await session.flush()
     await audit.record(
@@ -432,6 +440,7 @@ async def _apply_person(
         subject_id=person.id,
         before=before,
         after=snapshot(person),
+        now=now,
     )
     return []
 
@@ -443,17 +452,19 @@ async def import_partners(
     people: list[PersonSpec],
     *,
     actor: audit.Actor,
+    now: datetime,
     on_progress: Callable[[int], None] = lambda _done: None,
 ) -> ImportReport:
-    """Apply validated specs in the caller's transaction; raise (so it rolls back) on any error."""
+    """Apply validated specs at `now` in the caller's transaction; raise (so it rolls back)
+    on any error."""
     report, errors = ImportReport(), []
     partner_ids: dict[str, int | None] = {}
     for spec in partners:
-        partner_ids[spec.name], problems = await _apply_partner(session, spec, report, actor)
+        partner_ids[spec.name], problems = await _apply_partner(session, spec, report, actor, now)
         errors += problems
     for done, person in enumerate(people, start=1):
         partner_id = partner_ids.get(person.partner) if person.partner else None
-        errors += await _apply_person(session, person, partner_id, report, actor)
+        errors += await _apply_person(session, person, partner_id, report, actor, now)
         on_progress(done)
     if errors:
         raise PartnerImportError(source, sorted(errors, key=lambda e: e.line))

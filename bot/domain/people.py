@@ -13,7 +13,6 @@ from bot.domain import audit
 from bot.domain.access import find_by_email
 from bot.errors import InvalidInput, NotFound
 from store.models import Channel, Partner, Person, Role
-from store.types import utcnow
 
 _EMAIL = re.compile(
     r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
@@ -76,10 +75,11 @@ async def add_person(
     name: str,
     email: str,
     role: str,
+    now: datetime,
     partner_name: str | None = None,
     slack_user_id: str | None = None,
 ) -> Person:
-    """Add a person, or update and restore the one with this email; audited."""
+    """Add a person, or update and restore the one with this email, at `now`; audited."""
     email, role_value = clean_email(email), clean_role(role)
     slack_user_id = clean_slack_user_id(slack_user_id)
     if not name.strip():
@@ -92,11 +92,13 @@ async def add_person(
     person = await find_by_email(session, email)
     before = snapshot(person) if person else None
     if person is None:
-        person = Person(name=name.strip(), email=email, role=role_value)
+        person = Person(
+            name=name.strip(), email=email, role=role_value, created_at=now, updated_at=now
+        )
     person.name, person.role = name.strip(), role_value
     person.partner_id = partner.id if partner else None
     person.slack_user_id = slack_user_id or person.slack_user_id
-    person.revoked_at, person.updated_at = None, utcnow()
+    person.revoked_at, person.updated_at = None, now
     session.add(person)
     await session.flush()
     await audit.record(
@@ -108,11 +110,14 @@ async def add_person(
         subject_id=person.id,
         before=before,
         after=snapshot(person),
+        now=now,
     )
     return person
 
 
-async def revoke_person(session: AsyncSession, *, actor: audit.Actor, email: str) -> Person:
+async def revoke_person(
+    session: AsyncSession, *, actor: audit.Actor, email: str, now: datetime
+) -> Person:
     """Revoke a person's access from their very next request; audited."""
     person = await find_by_email(session, clean_email(email))
     if person is None:
@@ -120,7 +125,7 @@ async def revoke_person(session: AsyncSession, *, actor: audit.Actor, email: str
     if person.revoked_at is not None:
         return person
     before = snapshot(person)
-    person.revoked_at = person.updated_at = utcnow()
+    person.revoked_at = person.updated_at = now
     session.add(person)
     await session.flush()
     await audit.record(
@@ -132,6 +137,7 @@ async def revoke_person(session: AsyncSession, *, actor: audit.Actor, email: str
         subject_id=person.id,
         before=before,
         after=snapshot(person),
+        now=now,
     )
     return person
 

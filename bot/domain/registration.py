@@ -524,6 +524,7 @@ async def record_registration(
             "verdict": decision.verdict,
             "rule": decision.rule,
         },
+        now=now,
     )
     log.info(
         "deal %s registered by partner %s: %s (%s)",

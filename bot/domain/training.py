@@ -52,5 +52,6 @@ async def certify(
         subject_type="certification",
         subject_id=certification.id or 0,
         after={"name": certification.name, "expires_at": expires},
+        now=now,
     )
     return certification

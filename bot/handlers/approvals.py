@@ -17,7 +17,6 @@ from bot.errors import InvalidInput, UserFacingError
 from bot.handlers.home import publish_home
 from bot.ids import ActionId, ViewId
 from store.models import DealRegistration, Person
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +112,16 @@ def register(app: AsyncApp, services: Services) -> None:
         person, deal_id, where = context["person"], _id(body), _clicked_message(body)
 
         async def work() -> None:
-            await decisions.require_manager(db, person, action="approve", subject_id=deal_id)
+            await decisions.require_manager(
+                db, person, action="approve", subject_id=deal_id, now=services.clock()
+            )
             async with db.session() as session:
                 outcome = await decisions.approve(
-                    session, manager=person, deal_id=deal_id, settings=settings, now=utcnow()
+                    session,
+                    manager=person,
+                    deal_id=deal_id,
+                    settings=settings,
+                    now=services.clock(),
                 )
             await refresh_card(client, outcome, where)
             expires = (
@@ -163,7 +168,9 @@ def register(app: AsyncApp, services: Services) -> None:
         view_id, title, label, submit, block_id = reason_modals[action]
         try:
             deal_id = _id(body)
-            await decisions.require_manager(db, person, action=action, subject_id=deal_id)
+            await decisions.require_manager(
+                db, person, action=action, subject_id=deal_id, now=services.clock()
+            )
         except UserFacingError as exc:
             await tell(body, person, exc.message)
             return
@@ -181,14 +188,16 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, view: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
         person, data = context["person"], _metadata(view)
-        await decisions.require_manager(db, person, action="decline", subject_id=data["deal_id"])
+        await decisions.require_manager(
+            db, person, action="decline", subject_id=data["deal_id"], now=services.clock()
+        )
         async with db.session() as session:
             outcome = await decisions.decline(
                 session,
                 manager=person,
                 deal_id=data["deal_id"],
                 reason=_text(view, "reason"),
-                now=utcnow(),
+                now=services.clock(),
             )
         await ack()
 
@@ -210,12 +219,16 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         person, data = context["person"], _metadata(view)
         await decisions.require_manager(
-            db, person, action="request_info", subject_id=data["deal_id"]
+            db, person, action="request_info", subject_id=data["deal_id"], now=services.clock()
         )
         question = _text(view, "question")
         async with db.session() as session:
             outcome = await decisions.request_info(
-                session, manager=person, deal_id=data["deal_id"], question=question, now=utcnow()
+                session,
+                manager=person,
+                deal_id=data["deal_id"],
+                question=question,
+                now=services.clock(),
             )
         await ack()
 
@@ -261,7 +274,11 @@ def register(app: AsyncApp, services: Services) -> None:
         text = _text(view, "answer")
         async with db.session() as session:
             outcome = await decisions.answer(
-                session, partner_user=person, deal_id=data["deal_id"], text=text, now=utcnow()
+                session,
+                partner_user=person,
+                deal_id=data["deal_id"],
+                text=text,
+                now=services.clock(),
             )
             question = await decisions.last_question(session, data["deal_id"])
             asker = await session.get(Person, question.author_id) if question else None
@@ -286,7 +303,7 @@ def register(app: AsyncApp, services: Services) -> None:
         async def work() -> None:
             async with db.session() as session:
                 outcome = await decisions.withdraw(
-                    session, partner_user=person, deal_id=deal_id, now=utcnow()
+                    session, partner_user=person, deal_id=deal_id, now=services.clock()
                 )
             await tell(body, person, f"Withdrawn: {outcome.deal.customer_company}.")
             await card_thread(client, outcome.deal, f"{person.name} withdrew this registration.")
@@ -328,7 +345,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 deal_id=data["deal_id"],
                 days=days,
                 settings=settings,
-                now=utcnow(),
+                now=services.clock(),
             )
         await ack(
             response_action="update",
@@ -352,7 +369,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
         async def work() -> None:
             await decisions.require_manager(
-                db, person, action="decide_extension", subject_id=extension_id
+                db, person, action="decide_extension", subject_id=extension_id, now=services.clock()
             )
             async with db.session() as session:
                 done = await decisions.decide_extension(
@@ -360,7 +377,7 @@ def register(app: AsyncApp, services: Services) -> None:
                     manager=person,
                     extension_id=extension_id,
                     approve=approve,
-                    now=utcnow(),
+                    now=services.clock(),
                 )
             deal = done.outcome.deal
             until = (

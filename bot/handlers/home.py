@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -13,14 +14,13 @@ from bot.context import Services
 from bot.domain.deals import pending_queue, recent_decisions, visible_deals
 from bot.ids import EventType
 from store.models import Partner, Person, Role
-from store.types import utcnow
 
 
-async def _manager_blocks(session: AsyncSession) -> list[blocks.Block]:
+async def _manager_blocks(session: AsyncSession, now: datetime) -> list[blocks.Block]:
     queue, recent = await pending_queue(session), await recent_decisions(session)
     return [
         blocks.header("Waiting for a decision"),
-        *deal_views.pending_queue(queue, utcnow()),
+        *deal_views.pending_queue(queue, now),
         blocks.header("Recent decisions"),
         *deal_views.recent_decisions(recent),
     ]
@@ -33,7 +33,11 @@ async def publish_home(services: Services, client: AsyncWebClient, person: Perso
     async with services.db.read() as session:
         partner = await session.get(Partner, person.partner_id) if person.partner_id else None
         page = await visible_deals(session, person)
-        extra = await _manager_blocks(session) if person.role != Role.PARTNER else None
+        extra = (
+            await _manager_blocks(session, services.clock())
+            if person.role != Role.PARTNER
+            else None
+        )
     view = blocks.home_view(person, partner.name if partner else None, page, extra)
     await client.views_publish(user_id=person.slack_user_id, view=view)
 

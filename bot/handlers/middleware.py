@@ -75,7 +75,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return None
         try:
             async with services.db.session() as session:
-                session.add(SlackReceipt(event_id=str(event_id)))
+                session.add(SlackReceipt(event_id=str(event_id), received_at=services.clock()))
         except IntegrityError:
             log.info("slack event %s was already handled; ignoring the retry", event_id)
             return BoltResponse(status=200, body="")
@@ -92,7 +92,11 @@ def register(app: AsyncApp, services: Services) -> None:
             return None
         try:
             context["person"] = await identify_slack_user(
-                services.db, services.directory, user_id=user_id, team_id=team_id
+                services.db,
+                services.directory,
+                user_id=user_id,
+                team_id=team_id,
+                now=services.clock(),
             )
         except AccessDenied as refused:
             log.warning(

@@ -22,7 +22,6 @@ from bot.domain.registration import (
 )
 from bot.ids import ActionId, Shortcut, SlashCommand, ViewId
 from store.models import Person, Role
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         person: Person = context["person"]
         form = DealForm(**deal_views.read_registration(view["state"]["values"]))
-        now = utcnow()
+        now = services.clock()
         try:
             async with services.db.read() as session:
                 submission = await prepare_registration(

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import Clock
 from bot.domain.access import find_by_email
 from bot.mail import replies
 from bot.mail.outbound import Outbox, Outgoing
@@ -49,7 +50,6 @@ from bot.mail.replies import REFUSALS, Refusal, Reply
 from bot.settings import Settings
 from store.db import Database
 from store.models import InboundEmail, Person, Role, SentNudge
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,12 @@ class Result:
 
 @dataclass
 class MailContext:
-    """What the pipeline needs: the store, the settings and (for refusals) an outbox."""
+    """What the pipeline needs: the store, the settings, a clock and (for refusals) an
+    outbox."""
 
     db: Database
     settings: Settings
+    clock: Clock  # the sources' time; tests and `--at` set it
     mail_outbox: Outbox | None = None
     parsers: Executor | None = None  # see `parser_pool`
 
@@ -302,7 +304,7 @@ async def _keep_failed(
         return False
 
 
-async def _send_refusal(ctx: MailContext, mail: Parsed, refusal: Refusal) -> None:
+async def _send_refusal(ctx: MailContext, mail: Parsed, refusal: Refusal, now: datetime) -> None:
     if ctx.mail_outbox is None:
         log.warning(
             "no SMTP configured: the refusal to %s (%s) was not sent", mail.sender, refusal.reason
@@ -320,7 +322,8 @@ async def _send_refusal(ctx: MailContext, mail: Parsed, refusal: Refusal) -> Non
                 "advice": advice,
             },
             in_reply_to=mail.headers.get("message-id") or None,
-        )
+        ),
+        now=now,
     )
 
 
@@ -350,8 +353,9 @@ async def ingest_many(
 
     A FAILED outcome with `stored` set is kept in the store with its error (listed by
     `mail rejected`); with `stored` unset nothing could be recorded — the source keeps the
-    message and offers it again."""
-    now = now or utcnow()
+    message and offers it again. Every row is stamped `now` (by default, the context's clock
+    when the call starts)."""
+    now = now or ctx.clock()
     results: list[Result] = []
     chunks = [raws[start : start + BATCH] for start in range(0, len(raws), BATCH)]
     reading = asyncio.ensure_future(_read(ctx, chunks[0])) if chunks else None
@@ -376,7 +380,7 @@ async def ingest_many(
             )
             if item.refusal is not None and result.replied:
                 try:
-                    await _send_refusal(ctx, mail, item.refusal)
+                    await _send_refusal(ctx, mail, item.refusal, now)
                 except Exception:
                     log.exception("could not send the refusal to %s", mail.sender)
             results.append(result)

@@ -28,7 +28,6 @@ from bot.mail.tokens import ReplyToken, SubjectKind
 from bot.settings import Settings
 from store.db import Database
 from store.models import OutboundEmail, Person
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +147,9 @@ class Outbox:
         message.add_alternative(html, subtype="html")
         return message
 
-    async def send(self, outgoing: Outgoing, *, now: datetime | None = None) -> OutboundEmail:
-        """Compose, record and send (transient failures retried); the record tells the outcome."""
-        now = now or utcnow()
+    async def send(self, outgoing: Outgoing, *, now: datetime) -> OutboundEmail:
+        """Compose, record and send (transient failures retried) at `now`; the record tells
+        the outcome."""
         message = await self.compose(outgoing, now=now)
         row = OutboundEmail(
             message_id=str(message["Message-ID"]),
@@ -169,7 +168,7 @@ class Outbox:
             stored = await session.get(OutboundEmail, row.id)
             assert stored is not None
             stored.status, stored.error, stored.attempts = status, error, attempts
-            stored.sent_at = utcnow() if status == "sent" else None
+            stored.sent_at = now if status == "sent" else None
             session.add(stored)
             if status == "failed" and error and error.startswith("5"):
                 person = await session.get(Person, outgoing.person.id)

@@ -249,6 +249,7 @@ async def comment_all(session: AsyncSession, replies: Sequence[Reply], *, now: d
             )
             for reply in replies
         ],
+        now=now,
     )
 
 
@@ -386,5 +387,5 @@ async def write_notes(
             deal_notes.append(outbox.note_write(note))
         else:
             company_notes.append(crm_records.CompanyNote(person, subject, body, now, key))
-    await outbox.enqueue_many(session, deal_notes)
-    await crm_records.queue_company_notes(session, company_notes)
+    await outbox.enqueue_many(session, deal_notes, now=now)
+    await crm_records.queue_company_notes(session, company_notes, now=now)

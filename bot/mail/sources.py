@@ -20,7 +20,6 @@ from aioimaplib import aioimaplib
 
 from bot.mail.inbound import BATCH, MailContext, Outcome, Result, ingest_many
 from store.models import SyncCursor
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +90,11 @@ class ImapSource:
 
     async def _save(self, cursor: dict[str, int]) -> None:
         async with self.ctx.db.session() as session:
+            now = self.ctx.clock()
             row = await session.get(SyncCursor, self.cursor_name) or SyncCursor(
-                name=self.cursor_name, cursor=""
+                name=self.cursor_name, cursor="", updated_at=now
             )
-            row.cursor, row.updated_at = json.dumps(cursor), utcnow()
+            row.cursor, row.updated_at = json.dumps(cursor), now
             session.add(row)
 
     async def _check_validity(self, validity: int) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import func, select
 
+from bot.clock import fixed_clock
 from bot.domain import announcements, outbox, training
 from bot.domain.access import find_by_email
 from crm.base import Crm, DealRecord, TimelineNote, WriteResult
@@ -30,13 +31,19 @@ async def partner_activity(db: Database) -> Activity:
     async with db.session() as session:
         nora = await find_by_email(session, "nora@northwind.example")
         assert nora is not None
-        news = Announcement(title="New price list", body="From 1 Dec.", published_by_id=mia.id or 0)
+        news = Announcement(
+            title="New price list",
+            body="From 1 Dec.",
+            published_by_id=mia.id or 0,
+            published_at=NOW,
+        )
         module = TrainingModule(
             slug="core-sales",
             title="Core for sales",
             learning_path="sales",
             content="…",
             certification="Core Sales Certified",
+            updated_at=NOW,
         )
         session.add_all([news, module])
         await session.flush()
@@ -74,7 +81,7 @@ async def drain(
 ) -> datetime:
     """Deliver until nothing is pending, jumping the clock to each next due retry."""
     for _ in range(rounds):
-        await outbox.deliver_due(db, crm, worker=worker, now=now)
+        await outbox.deliver_due(db, crm, worker=worker, clock=fixed_clock(now))
         due = await outbox.next_due(db)
         if due is None:
             return now

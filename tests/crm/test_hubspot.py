@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.clock import fixed_clock
 from bot.domain import outbox
 from bot.settings import load_settings
 from crm import build_crm
@@ -95,7 +96,7 @@ async def test_an_hour_down_then_a_429_storm_loses_nothing_and_keeps_order(
     hubspot.down()
     now = NOW + timedelta(minutes=10)
     for _ in range(12):  # an hour of failed rounds, five minutes apart
-        await outbox.deliver_due(program, crm, worker="w", now=now)
+        await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
         now += timedelta(minutes=5)
     assert hubspot.objects["deals"] == {} and await pending(program) == 5
     hubspot.up()
@@ -114,7 +115,9 @@ async def test_a_record_hubspot_refuses_is_dead_lettered_and_the_rest_go_through
     hubspot.refuse_values.add("Northwind Resellers")  # a validation rule on the partner field
     await partner_activity(program)
     crm = HubSpotCrm(token=VALID_TOKEN, host=hubspot.url, budget=RequestBudget(1000))
-    report = await outbox.deliver_due(program, crm, worker="w", now=NOW + timedelta(minutes=10))
+    report = await outbox.deliver_due(
+        program, crm, worker="w", clock=fixed_clock(NOW + timedelta(minutes=10))
+    )
     assert report.dead >= 1
     dead = report.dead_letters[0]
     assert dead.kind == "upsert_deal" and "Property values were not valid" in dead.error
@@ -132,11 +135,11 @@ async def test_a_worker_killed_after_the_crm_answered_causes_no_duplicate(
                 program,
                 DiesAfterCall(hubspot_crm(program, hubspot)),  # type: ignore[arg-type]
                 worker="doomed",
-                now=now,
+                clock=fixed_clock(now),
             )
         now += timedelta(seconds=outbox.CLAIM_SECONDS + 1)  # the dead worker's claim lapses
         await outbox.deliver_due(
-            program, hubspot_crm(program, hubspot), worker="w", now=now, limit=1
+            program, hubspot_crm(program, hubspot), worker="w", clock=fixed_clock(now), limit=1
         )
     await drain(program, hubspot_crm(program, hubspot), now=now)
     assert_written_once(hubspot, activity.deal_id)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.clock import fixed_clock
 from bot.domain.mirror import mirrored_accounts, sync_accounts
 from crm.hubspot import HubSpotCrm
 from crm.ratelimit import RequestBudget
@@ -31,7 +32,11 @@ async def test_a_full_then_incremental_sync_feeds_the_conflict_checks(
     )
     seen: list[tuple[int, int | None]] = []
     report = await sync_accounts(
-        program, crm_for(hubspot), page_size=200, progress=lambda n, left: seen.append((n, left))
+        program,
+        crm_for(hubspot),
+        clock=fixed_clock(NOW),
+        page_size=200,
+        progress=lambda n, left: seen.append((n, left)),
     )
     assert report.copied == 451 and report.pages == 3
     assert seen == [(200, 251), (200, 51), (51, 0)]  # what a progress bar needs
@@ -43,7 +48,7 @@ async def test_a_full_then_incremental_sync_feeds_the_conflict_checks(
         {"partnerbot_owner_kind": "partner", "partnerbot_incumbent_partner": "Southpaw Referrals"},
     )
     hubspot.add_company("www.globex.example", "Globex")
-    again = await sync_accounts(program, crm_for(hubspot))
+    again = await sync_accounts(program, crm_for(hubspot), clock=fixed_clock(NOW))
     assert again.copied <= 3  # only what changed (and the boundary record) is read again
     async with program.read() as session:
         row = (await session.exec(select(CrmAccount).where(CrmAccount.crm_id == acme.id))).one()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.clock import fixed_clock
 from bot.domain import outbox
 from bot.domain.mirror import mirrored_accounts, sync_accounts
 from bot.settings import load_settings
@@ -106,7 +107,7 @@ async def test_an_hour_down_request_limits_and_an_expired_session_lose_nothing(
     salesforce.down()
     now = NOW + timedelta(minutes=10)
     for _ in range(12):  # an hour of failed rounds, five minutes apart
-        await outbox.deliver_due(program, crm, worker="w", now=now)
+        await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
         now += timedelta(minutes=5)
     assert salesforce.records["Opportunity"] == {} and await pending(program) == 5
     salesforce.up()
@@ -114,7 +115,9 @@ async def test_an_hour_down_request_limits_and_an_expired_session_lose_nothing(
     salesforce.fail(500, times=2)
     salesforce.slow(0.3, times=2)
     now += timedelta(minutes=30)  # every row is due again
-    await outbox.deliver_due(program, crm, worker="w", now=now)  # a session is opened
+    await outbox.deliver_due(
+        program, crm, worker="w", clock=fixed_clock(now)
+    )  # a session is opened
     assert salesforce.tokens_issued == 1
     salesforce.expire_sessions()  # ... and times out: renewed once, transparently
     await drain(program, crm, now=now)
@@ -134,7 +137,9 @@ async def test_a_session_refused_after_renewal_fails_loudly_and_loses_nothing(
     crm = salesforce_crm(program, salesforce, test_ca)
     salesforce.reject_sessions(times=2)  # the fresh session is refused too
     with caplog.at_level(logging.ERROR, logger="crm.salesforce"):
-        report = await outbox.deliver_due(program, crm, worker="w", now=NOW + timedelta(minutes=10))
+        report = await outbox.deliver_due(
+            program, crm, worker="w", clock=fixed_clock(NOW + timedelta(minutes=10))
+        )
     assert report.retried >= 1 and report.dead == 0  # the refused batch waits for a retry
     assert salesforce.tokens_issued == 2  # renewed exactly once
     assert "Salesforce refused a fresh session" in caplog.text
@@ -142,7 +147,9 @@ async def test_a_session_refused_after_renewal_fails_loudly_and_loses_nothing(
     salesforce.client_secret = "rotated"  # an admin rotates the secret: login is refused
     salesforce.expire_sessions()
     with caplog.at_level(logging.ERROR, logger="crm.salesforce"):
-        await outbox.deliver_due(program, crm, worker="w", now=NOW + timedelta(hours=1))
+        await outbox.deliver_due(
+            program, crm, worker="w", clock=fixed_clock(NOW + timedelta(hours=1))
+        )
     assert "invalid client credentials" in caplog.text and await pending(program) >= 1
 
     salesforce.client_secret = CLIENT_SECRET  # ... and puts it right
@@ -157,7 +164,9 @@ async def test_a_record_salesforce_refuses_is_dead_lettered_and_the_rest_go_thro
     salesforce.refuse_values.add("Northwind Resellers")  # a validation rule on the partner field
     await partner_activity(program)
     crm = salesforce_crm(program, salesforce, test_ca)
-    report = await outbox.deliver_due(program, crm, worker="w", now=NOW + timedelta(minutes=10))
+    report = await outbox.deliver_due(
+        program, crm, worker="w", clock=fixed_clock(NOW + timedelta(minutes=10))
+    )
     assert report.dead >= 1
     dead = report.dead_letters[0]
     assert dead.kind == "upsert_deal" and "FIELD_CUSTOM_VALIDATION_EXCEPTION" in dead.error
@@ -176,11 +185,15 @@ async def test_a_worker_killed_after_salesforce_answered_causes_no_duplicate(
                 program,
                 DiesAfterCall(salesforce_crm(program, salesforce, test_ca)),  # type: ignore[arg-type]
                 worker="doomed",
-                now=now,
+                clock=fixed_clock(now),
             )
         now += timedelta(seconds=outbox.CLAIM_SECONDS + 1)  # the dead worker's claim lapses
         await outbox.deliver_due(
-            program, salesforce_crm(program, salesforce, test_ca), worker="w", now=now, limit=1
+            program,
+            salesforce_crm(program, salesforce, test_ca),
+            worker="w",
+            clock=fixed_clock(now),
+            limit=1,
         )
     await drain(program, salesforce_crm(program, salesforce, test_ca), now=now)
     assert_written_once(salesforce, activity.deal_id, stage="Prospecting")
@@ -201,7 +214,11 @@ async def test_the_account_mirror_pages_through_accounts_sharing_one_second(
     crm = salesforce_crm(program, salesforce, test_ca)
     seen: list[tuple[int, int | None]] = []
     report = await sync_accounts(
-        program, crm, page_size=200, progress=lambda n, left: seen.append((n, left))
+        program,
+        crm,
+        clock=fixed_clock(NOW),
+        page_size=200,
+        progress=lambda n, left: seen.append((n, left)),
     )
     assert report.copied == 451 and seen == [(200, 251), (200, 51), (51, 0)]
     assert await mirrored_accounts(program, "salesforce") == 451
@@ -214,7 +231,7 @@ async def test_the_account_mirror_pages_through_accounts_sharing_one_second(
         Partnerbot_Incumbent_Partner__c="Southpaw Referrals",
     )
     salesforce.add("Account", Name="Globex", Website="https://globex.example/en")
-    again = await sync_accounts(program, crm)
+    again = await sync_accounts(program, crm, clock=fixed_clock(NOW))
     assert again.copied == 2  # only what changed since (a minute before) the last sync
     async with program.read() as session:
         row = (await session.exec(select(CrmAccount).where(CrmAccount.crm_id == acme.id))).one()

@@ -6,11 +6,12 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from bot.clock import fixed_clock
 from bot.domain import outbox
 from crm.base import RecordType, TimelineNote, WriteResult
 from store.db import Database
@@ -53,6 +54,7 @@ async def test_two_workers_deliver_5000_writes_exactly_once_in_order(postgres_db
                     at=at,
                     idempotency_key=f"note-{n}",
                 ),
+                now=at,
             )
     crm = CountingCrm()
     second = Database(postgres_db.url)  # another process's connection pool
@@ -61,7 +63,9 @@ async def test_two_workers_deliver_5000_writes_exactly_once_in_order(postgres_db
         async def work(db: Database, name: str) -> int:
             delivered = 0
             while True:
-                report = await outbox.deliver_due(db, crm, worker=name, limit=300)
+                report = await outbox.deliver_due(
+                    db, crm, worker=name, clock=fixed_clock(at + timedelta(seconds=1)), limit=300
+                )
                 delivered += report.delivered
                 if not report.delivered and not report.retried:
                     return delivered

@@ -18,6 +18,7 @@ from bot.domain.access import (
 )
 from store.db import Database
 from store.models import AuditEvent, Partner, Role
+from tests.harness.clock import NOW
 
 
 @dataclass
@@ -33,7 +34,7 @@ class FakeDirectory:
 
 
 async def _identify(db: Database, directory: FakeDirectory, user_id: str, team_id: str = "T1"):
-    return await identify_slack_user(db, directory, user_id=user_id, team_id=team_id)
+    return await identify_slack_user(db, directory, user_id=user_id, team_id=team_id, now=NOW)
 
 
 async def test_a_known_slack_user_is_found_without_asking_slack(program: Database) -> None:
@@ -57,6 +58,7 @@ async def test_an_unlinked_person_is_matched_by_email_and_linked(program: Databa
             email="nick@northwind.example",
             role="partner",
             partner_name="Northwind Resellers",
+            now=NOW,
         )
     directory = FakeDirectory(
         {"U0NICK": SlackProfile("U0NICK", "T9", "Nick", "Nick@Northwind.example")}
@@ -119,7 +121,7 @@ async def test_revocation_applies_to_the_very_next_request(program: Database) ->
     await _identify(program, directory, "U0NORA")
     async with program.session() as session:
         await people.revoke_person(
-            session, actor=audit.Actor.system("t"), email="nora@northwind.example"
+            session, actor=audit.Actor.system("t"), email="nora@northwind.example", now=NOW
         )
     with pytest.raises(RevokedPerson, match="revoked"):
         await _identify(program, directory, "U0NORA")

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from bot.domain import audit
 from store.db import Database
 from store.models import Channel
+from tests.harness.clock import NOW
 
 ACTOR = audit.Actor.system("test")
 
@@ -25,6 +26,7 @@ async def _write(db: Database, count: int) -> None:
                 subject_id=n,
                 before={"value": n},
                 after={"value": n + 1},
+                now=NOW,
             )
 
 

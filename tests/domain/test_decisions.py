@@ -74,7 +74,7 @@ async def test_a_partner_cannot_approve_and_the_attempt_is_audited(program: Data
     deal = (await register(program, "nora@northwind.example")).deal
     sam = await person(program, "sam@southpaw.example")
     with pytest.raises(MissingRole):
-        await decisions.require_manager(program, sam, action="approve", subject_id=deal.id)
+        await decisions.require_manager(program, sam, action="approve", subject_id=deal.id, now=NOW)
     with pytest.raises(MissingRole):
         await approve(program, sam, deal.id or 0)
     async with program.read() as session:

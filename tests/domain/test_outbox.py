@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.app import build_app
+from bot.clock import fixed_clock
 from bot.domain import outbox
 from bot.settings import load_settings
 from bot.worker import Worker, outbox_loop
@@ -63,10 +64,14 @@ async def approved_deal(db: Database) -> int:
 async def test_an_approval_reaches_the_local_crm_timeline_exactly_once(program: Database) -> None:
     deal_id = await approved_deal(program)
     crm = LocalCrm(program)
-    report = await outbox.deliver_due(program, crm, worker="w1", now=NOW + timedelta(seconds=1))
+    report = await outbox.deliver_due(
+        program, crm, worker="w1", clock=fixed_clock(NOW + timedelta(seconds=1))
+    )
     assert (report.delivered, report.retried, report.dead) == (2, 0, 0)
     assert (
-        await outbox.deliver_due(program, crm, worker="w1", now=NOW + timedelta(seconds=2))
+        await outbox.deliver_due(
+            program, crm, worker="w1", clock=fixed_clock(NOW + timedelta(seconds=2))
+        )
     ).delivered == 0
     notes = await timeline(program, record_type="deal", record_ids=[str(deal_id)])
     assert [n.text for n in notes] == [notes[0].text] and "Approved by Mia Manager" in notes[0].text
@@ -76,7 +81,9 @@ async def test_an_approval_reaches_the_local_crm_timeline_exactly_once(program: 
         for row in (await session.exec(select(OutboxItem))).all():  # a crash before "delivered"
             row.status = "pending"
             session.add(row)
-    await outbox.deliver_due(program, crm, worker="w2", now=NOW + timedelta(seconds=3))
+    await outbox.deliver_due(
+        program, crm, worker="w2", clock=fixed_clock(NOW + timedelta(seconds=3))
+    )
     async with program.read() as session:
         assert len((await session.exec(select(CrmNote))).all()) == 1  # the repeat was harmless
 
@@ -87,9 +94,11 @@ async def test_a_failing_crm_is_retried_with_backoff_for_as_long_as_it_takes(
     await approved_deal(program)
     crm = FlakyCrm(failures=30)
     now = NOW + timedelta(seconds=1)
-    first = await outbox.deliver_due(program, crm, worker="w", now=now)
+    first = await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
     assert (first.delivered, first.retried) == (0, 1)
-    assert (await outbox.deliver_due(program, crm, worker="w", now=now)).retried == 0  # not due yet
+    assert (
+        await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
+    ).retried == 0  # not due yet
     waits = []
     while crm.failures:  # a day-long outage: never dead-lettered, retried at least every 15 min
         async with program.read() as session:
@@ -97,20 +106,25 @@ async def test_a_failing_crm_is_retried_with_backoff_for_as_long_as_it_takes(
             due = max(r.next_attempt_at for r in (await session.exec(pending)).all())
         waits.append((due - now).total_seconds())
         now = due
-        await outbox.deliver_due(program, crm, worker="w", now=now)
+        await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
     assert waits[:3] == sorted(waits[:3]) and max(waits) <= 1.2 * outbox.MAX_BACKOFF_SECONDS
     async with program.read() as session:
         rows = (await session.exec(select(OutboxItem))).all()
         now = max(r.next_attempt_at for r in rows)
     assert {r.status for r in rows} == {"pending"} and max(r.attempts for r in rows) == 30
-    assert (await outbox.deliver_due(program, crm, worker="w", now=now)).delivered == 2
+    assert (
+        await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
+    ).delivered == 2
     assert [d.status for d in crm.deals] == ["approved"] and len(crm.notes) == 1
 
 
 async def test_a_permanent_error_is_dead_lettered_at_once(program: Database) -> None:
     await approved_deal(program)
     report = await outbox.deliver_due(
-        program, FlakyCrm(failures=1, permanent=True), worker="w", now=NOW + timedelta(seconds=1)
+        program,
+        FlakyCrm(failures=1, permanent=True),
+        worker="w",
+        clock=fixed_clock(NOW + timedelta(seconds=1)),
     )
     assert (report.dead, report.delivered) == (1, 1)
     assert report.dead_letters[0].kind == "upsert_deal" and "503" in report.dead_letters[0].error
@@ -136,10 +150,10 @@ async def test_writes_to_one_record_stay_in_order_behind_a_retry(program: Databa
     await approved_deal(program)  # queues upsert_deal, then add_note, for one deal
     crm = FlakyCrm(failures=1)
     now = NOW + timedelta(seconds=1)
-    first = await outbox.deliver_due(program, crm, worker="w", now=now)
+    first = await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
     assert (first.delivered, first.retried) == (0, 1)  # the note waits behind the failed upsert
     assert crm.notes == []
     now += timedelta(minutes=5)
-    await outbox.deliver_due(program, crm, worker="w", now=now)
-    await outbox.deliver_due(program, crm, worker="w", now=now)
+    await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
+    await outbox.deliver_due(program, crm, worker="w", clock=fixed_clock(now))
     assert [d.status for d in crm.deals] == ["approved"] and len(crm.notes) == 1

@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot.domain import audit, partner_import
 from store.db import Database
 from store.models import AuditEvent, Partner, PartnerDomain, Person
+from tests.harness.clock import NOW
 
 HEADER = "partner,type,tier,region,domains,name,email,role,slack_user_id\n"
 GOOD_CSV = HEADER + (
@@ -42,7 +43,7 @@ async def run_import(db: Database, path: Path) -> partner_import.ImportReport:
     specs, people = partner_import.validate(str(path), rows)
     async with db.session() as session:
         return await partner_import.import_partners(
-            session, str(path), specs, people, actor=audit.Actor.system("test")
+            session, str(path), specs, people, actor=audit.Actor.system("test"), now=NOW
         )
 
 

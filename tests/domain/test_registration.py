@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -25,8 +25,8 @@ from store.models import (
     TrainingModule,
 )
 from tests.conftest import seed
+from tests.harness.clock import NOW
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FORM = DealForm(
     customer_company="Acme Corp.",
     customer_domain="https://www.acme.com/about",
@@ -104,6 +104,7 @@ async def test_a_direct_sales_account_in_the_crm_mirror_is_sent_to_review(
                 company_key="acme",
                 owner_kind="direct",
                 modified_at=NOW,
+                synced_at=NOW,
             )
         )
     result = await register(program, "nora@northwind.example")
@@ -178,6 +179,7 @@ async def test_a_tier_that_requires_certification_names_the_missing_one(program:
                 content="…",
                 certification="Core Sales Certified",
                 products=["Core"],
+                updated_at=NOW,
             )
         )
     with pytest.raises(FormErrors) as caught:
@@ -194,6 +196,7 @@ async def test_a_tier_that_requires_certification_names_the_missing_one(program:
                 person_id=nora.id or 0,
                 partner_id=nora.partner_id,
                 name="Core Sales Certified",
+                issued_at=NOW,
                 expires_at=NOW + timedelta(days=300),
             )
         )

@@ -11,6 +11,7 @@ import httpx
 from bot.app import PartnerBot
 from bot.domain import audit, people
 from store.db import Database
+from tests.harness.clock import NOW
 from tests.harness.data import add_registrations
 from tests.harness.slack_requests import SlackSender
 from tests.harness.slack_standin import SlackStandIn
@@ -105,7 +106,7 @@ async def test_a_revoked_user_is_refused_on_the_very_next_request(
     assert "blocks" in (await sender.command("/deals", user="U0NORA")).json()
     async with program.session() as session:
         await people.revoke_person(
-            session, actor=audit.Actor.system("t"), email="nora@northwind.example"
+            session, actor=audit.Actor.system("t"), email="nora@northwind.example", now=NOW
         )
     answer = (await sender.command("/deals", user="U0NORA")).json()
     assert "revoked" in answer["text"] and "blocks" not in answer

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import system_clock
 from store.models import DealRegistration, Partner, Person
-from store.types import utcnow
 
 
 async def add_registrations(
@@ -20,6 +20,7 @@ async def add_registrations(
     person = (await session.exec(select(Person).where(Person.partner_id == partner.id))).first()
     assert person is not None, f"{partner_name} has nobody to register deals"
     label = partner_name.split()[0]
+    now = system_clock()  # the Slack handlers that show these read the real clock
     for n in range(count):
         session.add(
             DealRegistration(
@@ -33,12 +34,13 @@ async def add_registrations(
                 contact_email="pat@c.example",
                 estimated_value=Decimal("125000.00"),
                 currency="EUR",
-                expected_close_date=date.today() + timedelta(days=30),
+                expected_close_date=now.date() + timedelta(days=30),
                 products=["Core"],
                 motion="resale",
                 notes=notes,
-                submitted_at=utcnow() - timedelta(minutes=count - n),
-                sla_due_at=utcnow() + timedelta(hours=48),
+                submitted_at=now - timedelta(minutes=count - n),
+                sla_due_at=now + timedelta(hours=48),
+                last_activity_at=now - timedelta(minutes=count - n),
                 idempotency_key=f"{partner_name}-{n}",
             )
         )

@@ -73,7 +73,8 @@ async def test_a_reply_in_dovecot_is_acted_on_once_across_a_restart(
             },
             kind=SubjectKind.ANNOUNCEMENT,
             subject_id=world.subjects["ANN"],
-        )
+        ),
+        now=ctx.clock(),
     )
     assert sent.status == "sent"
     [received] = smtp_server.received

@@ -11,6 +11,7 @@ from email.utils import make_msgid
 
 from sqlmodel import select
 
+from bot.clock import fixed_clock
 from bot.domain.access import find_by_email
 from bot.mail import tokens
 from bot.mail.inbound import MailContext
@@ -46,7 +47,7 @@ def mail_settings(db: Database, smtp: SmtpServer | None = None, **overrides: obj
 
 def mail_ctx(settings: Settings, db: Database, smtp: SmtpServer | None = None) -> MailContext:
     outbox = Outbox(db, settings, SmtpMailer(settings)) if smtp is not None else None
-    return MailContext(db, settings, outbox)
+    return MailContext(db, settings, fixed_clock(NOW + timedelta(hours=1)), mail_outbox=outbox)
 
 
 @dataclass
@@ -87,7 +88,10 @@ async def build_world(db: Database) -> World:
     pending = (await register(db, "nora@northwind.example", globex)).deal
     async with db.session() as session:
         news = Announcement(
-            title="New price list", body="From 1 December.", published_by_id=mia.id or 0
+            title="New price list",
+            body="From 1 December.",
+            published_by_id=mia.id or 0,
+            published_at=NOW,
         )
         session.add(news)
         nora = await find_by_email(session, "nora@northwind.example")
@@ -100,6 +104,8 @@ async def build_world(db: Database) -> World:
                 role=Role.PARTNER,
                 partner_id=nora.partner_id,
                 revoked_at=NOW - timedelta(days=1),
+                created_at=NOW - timedelta(days=30),
+                updated_at=NOW - timedelta(days=1),
             )
         )
         await session.flush()

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, select
 
 from store.db import Database, async_url
 from store.models import SentNudge
+from tests.harness.clock import NOW
 
 
 async def test_migrations_create_exactly_the_models(db: Database) -> None:
@@ -48,10 +49,14 @@ async def test_a_naive_datetime_is_refused(db: Database) -> None:
 
 async def test_a_nudge_is_recorded_once_per_kind_subject_and_due_key(db: Database) -> None:
     async with db.session() as session:
-        session.add(SentNudge(kind="expiry", subject_key="deal:1", due_key="2026-05-01"))
+        session.add(
+            SentNudge(kind="expiry", subject_key="deal:1", due_key="2026-05-01", sent_at=NOW)
+        )
     with pytest.raises(IntegrityError):
         async with db.session() as session:
-            session.add(SentNudge(kind="expiry", subject_key="deal:1", due_key="2026-05-01"))
+            session.add(
+                SentNudge(kind="expiry", subject_key="deal:1", due_key="2026-05-01", sent_at=NOW)
+            )
 
 
 def test_plain_database_urls_get_async_drivers() -> None:
