@@ -58,7 +58,11 @@ def build_app(
         directory=directory or SlackWebDirectory(web_client),
         tasks=BackgroundTasks(),
         metrics=Metrics(),
-        slack_http=SlackHttp(web_client),
+        slack_http=SlackHttp(
+            web_client,
+            messages_per_minute=settings.slack_messages_per_minute,
+            per_channel_seconds=settings.slack_channel_post_seconds,
+        ),
         clock=clock,
     )
     bolt = None

@@ -12,6 +12,8 @@ from typing import Any
 
 from bot.domain.deals import DealPage, DealSummary
 from bot.ids import ActionId, SlashCommand
+from bot.mrkdwn import Mrkdwn, escape, join, literal, md
+from bot.mrkdwn import truncate as truncate_mrkdwn
 from store.models import Person, Role
 
 Block = dict[str, Any]
@@ -24,29 +26,24 @@ VIEW_BLOCK_LIMIT = 100
 MODAL_TITLE_LIMIT = 24
 
 _STATUS_LABEL = {
-    "pending": ":hourglass_flowing_sand: Pending approval",
-    "info_requested": ":question: Info requested",
-    "approved": ":white_check_mark: Approved",
-    "declined": ":x: Declined",
-    "withdrawn": ":leftwards_arrow_with_hook: Withdrawn",
-    "expired": ":zzz: Expired",
+    "pending": literal(":hourglass_flowing_sand: Pending approval"),
+    "info_requested": literal(":question: Info requested"),
+    "approved": literal(":white_check_mark: Approved"),
+    "declined": literal(":x: Declined"),
+    "withdrawn": literal(":leftwards_arrow_with_hook: Withdrawn"),
+    "expired": literal(":zzz: Expired"),
 }
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut text to Slack's limit, marking the cut with an ellipsis."""
+    """Cut plain text to Slack's limit, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_date(moment: datetime) -> str:
+def slack_date(moment: datetime) -> Mrkdwn:
     """A date each reader sees in their own time zone, with a UTC fallback."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return Mrkdwn(f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>")
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
@@ -54,11 +51,11 @@ def plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
-def section(markdown: str) -> Block:
+def section(markdown: Mrkdwn) -> Block:
     """A section of mrkdwn text."""
     return {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate(markdown, SECTION_TEXT_LIMIT)},
+        "text": {"type": "mrkdwn", "text": truncate_mrkdwn(markdown, SECTION_TEXT_LIMIT)},
     }
 
 
@@ -67,9 +64,12 @@ def header(text: str) -> Block:
     return {"type": "header", "text": plain(text, HEADER_LIMIT)}
 
 
-def context(markdown: str) -> Block:
+def context(markdown: Mrkdwn) -> Block:
     """A context block with one line of small mrkdwn text."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(markdown, 2000)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": truncate_mrkdwn(markdown, 2000)}],
+    }
 
 
 def divider() -> Block:
@@ -107,15 +107,17 @@ def _partner_buttons(deal: DealSummary) -> list[Block]:
 
 def _deal_section(deal: DealSummary) -> Block:
     lines = [
-        f"*{escape(deal.customer)}*" + (f"  ·  {escape(deal.partner)}" if deal.partner else "")
+        md("*{}*  ·  {}", deal.customer, deal.partner)
+        if deal.partner
+        else md("*{}*", deal.customer)
     ]
-    lines.append(_STATUS_LABEL.get(deal.status, deal.status))
+    lines.append(_STATUS_LABEL.get(deal.status) or escape(deal.status))
     if deal.protection_expires_at is not None:
-        lines.append(f"Protected until {slack_date(deal.protection_expires_at)}")
+        lines.append(md("Protected until {}", slack_date(deal.protection_expires_at)))
     elif deal.sla_due_at is not None and deal.status == "pending":
-        lines.append(f"Decision due by {slack_date(deal.sla_due_at)}")
-    lines.append(f"_Next:_ {deal.next_step}")
-    return section("\n".join(lines))
+        lines.append(md("Decision due by {}", slack_date(deal.sla_due_at)))
+    lines.append(md("_Next:_ {}", deal.next_step))
+    return section(join(lines))
 
 
 def _pager(page: DealPage) -> list[Block]:
@@ -137,10 +139,10 @@ def deal_list_blocks(page: DealPage, *, for_partner: bool) -> list[Block]:
             if for_partner
             else "No registrations yet."
         )
-        return [section(hint)]
+        return [section(escape(hint))]
     first, last = page.offset + 1, page.offset + len(page.deals)
     title = "Your company's deal registrations" if for_partner else "Deal registrations"
-    blocks = [header(title), context(f"{first} to {last} of {page.total}")]
+    blocks = [header(title), context(md("{} to {} of {}", first, last, page.total))]
     for deal in page.deals:
         blocks += [_deal_section(deal), *(_partner_buttons(deal) if for_partner else []), divider()]
     return (blocks + _pager(page))[:MESSAGE_BLOCK_LIMIT]
@@ -156,16 +158,18 @@ def home_view(
     blocks = [header("partnerbot")]
     if person.role == Role.PARTNER:
         blocks += [
-            section(
-                f"You're signed in as *{escape(person.name)}* of *{escape(partner_name or '?')}*."
-            ),
+            section(md("You're signed in as *{}* of *{}*.", person.name, partner_name or "?")),
             actions(button("Register a deal", ActionId.OPEN_REGISTRATION, "home", style="primary")),
             context(
-                f"Or type `{SlashCommand.REGISTER_DEAL}` or `{SlashCommand.DEALS}` in any channel."
+                md(
+                    "Or type `{}` or `{}` in any channel.",
+                    SlashCommand.REGISTER_DEAL.value,
+                    SlashCommand.DEALS.value,
+                )
             ),
         ]
     else:
-        blocks.append(section(f"You're signed in as *{escape(person.name)}*, {person.role}."))
+        blocks.append(section(md("You're signed in as *{}*, {}.", person.name, person.role)))
         blocks += manager_blocks or []
     blocks += [divider(), *deal_list_blocks(page, for_partner=person.role == Role.PARTNER)]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
@@ -173,14 +177,14 @@ def home_view(
 
 def no_access_home(message: str) -> dict[str, Any]:
     """The App Home tab for someone partnerbot does not serve: how to get access, nothing else."""
-    return {"type": "home", "blocks": [header("partnerbot"), section(message)]}
+    return {"type": "home", "blocks": [header("partnerbot"), section(escape(message))]}
 
 
-def notice_modal(title: str, message: str) -> dict[str, Any]:
-    """A modal that only says something (used to answer a refused view submission)."""
+def notice_modal(title: str, message: str | Mrkdwn) -> dict[str, Any]:
+    """A modal that only says something (a refusal, a confirmation); plain text is escaped."""
     return {
         "type": "modal",
         "title": plain(title, MODAL_TITLE_LIMIT),
         "close": plain("Close", MODAL_TITLE_LIMIT),
-        "blocks": [section(message)],
+        "blocks": [section(message if isinstance(message, Mrkdwn) else escape(message))],
     }

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlmodel import col, select
 
-from bot.clock import system_clock
+from bot.clock import parse_instant, system_clock
 from bot.domain import audit, partner_import, people
 from bot.errors import UserFacingError
 from bot.logs import configure_logging
@@ -142,13 +142,30 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
-    """Run the background worker: mail loop, outbox delivery and scheduler. Stops on SIGTERM."""
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run every job once, deliver what it queued, exit.")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(help="With --once: as of this ISO-8601 time (default: now)."),
+    ] = None,
+) -> None:
+    """Run the background worker: CRM outbox and notifications, and in one leading worker the
+    scheduler, the mail loop and the CRM mirror. Stops cleanly on SIGTERM."""
     from bot.app import build_app
-    from bot.worker import Worker, crm_loops, mail_loops
+    from bot.worker import build_worker, run_once
     from crm import build_crm
 
     settings = _settings()
+    if at is not None and not once:
+        err.print("partnerbot: --at goes with --once")
+        raise typer.Exit(2)
+    try:
+        moment = parse_instant(at) if at is not None else system_clock()
+    except ValueError as exc:
+        err.print(f"partnerbot: --at: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     upgrade_sync(settings.database_url)
 
     async def run() -> None:
@@ -158,7 +175,17 @@ def worker() -> None:
         except UserFacingError as exc:
             err.print(f"[red]partnerbot: {exc.message}[/red]", highlight=False)
             raise typer.Exit(2) from None
-        runner = Worker(bot.services, crm_loops(crm, bot.services) + mail_loops(bot.services))
+        if once:
+            await bot.start()
+            try:
+                report = await run_once(bot.services, crm, moment)
+            finally:
+                await bot.aclose()
+                await crm.aclose()
+            for line in report.lines():
+                out.print(line, highlight=False, markup=False)
+            return
+        runner = build_worker(bot.services, crm)
         runner.install_signal_handlers()
         await runner.run()
 
@@ -449,11 +476,12 @@ def mail_ingest(
 ) -> None:
     """Process one raw message from stdin (for an MTA pipe), or every new message of a Maildir.
 
-    Exit 0 when the message has its outcome (acted on, refused, ignored, duplicate); 75
-    (EX_TEMPFAIL) when it could not be processed now, so the MTA keeps it and retries."""
+    Exit 0 when the message has its outcome (acted on, refused — also when it is too large or
+    cannot be parsed —, ignored, duplicate); 75 (EX_TEMPFAIL) when it could not be processed
+    now (our side failed: the store), so the MTA keeps it and retries."""
     from bot.app import mail_context
     from bot.mail.inbound import Outcome, ingest, parser_pool
-    from bot.mail.sources import ingest_maildir
+    from bot.mail.sources import ingest_maildir, read_stream
 
     settings = _settings()
 
@@ -472,11 +500,8 @@ def mail_ingest(
                     out.print(f"{result.key}: {result.outcome} {result.reason or ''}")
                 failed = any(r.outcome == Outcome.FAILED for r in results)
                 return EX_TEMPFAIL if failed else 0
-            raw = sys.stdin.buffer.read(settings.mail_max_bytes + 1)
-            rest = len(sys.stdin.buffer.read())  # the MTA must see all of it consumed
-            result = await ingest(ctx, raw, source="pipe")
-            if rest:
-                log.warning("message truncated at %d bytes (%d more)", len(raw), rest)
+            received = read_stream(sys.stdin.buffer, settings.mail_max_bytes)
+            result = await ingest(ctx, received, source="pipe")
             out.print(f"{result.outcome} {result.reason or ''}".strip())
             return EX_TEMPFAIL if result.outcome == Outcome.FAILED else 0
         except Exception:

@@ -12,7 +12,6 @@ from bot.blocks import (
     actions,
     button,
     context,
-    escape,
     header,
     plain,
     section,
@@ -22,6 +21,7 @@ from bot.blocks import (
 from bot.domain.conflicts import RULE_EXPLANATIONS, Rule
 from bot.domain.registration import CURRENCIES
 from bot.ids import ActionId, ViewId
+from bot.mrkdwn import Mrkdwn, escape, join, literal, md
 from store.models import DealExtension, DealRegistration, Motion, Person
 
 MOTION_LABELS = {Motion.RESALE: "Resale", Motion.REFERRAL: "Referral", Motion.CO_SELL: "Co-sell"}
@@ -174,55 +174,77 @@ def registration_result(
     *, clear: bool, own_duplicate: bool, sla_due_at: datetime | None, customer: str
 ) -> dict[str, Any]:
     """What the partner sees after submitting: never who holds the customer, nor their data."""
-    due = f"A channel manager will decide by {slack_date(sla_due_at)}." if sla_due_at else ""
+    due = (
+        md("A channel manager will decide by {}.", slack_date(sla_due_at))
+        if sla_due_at
+        else literal("")
+    )
     if clear:
-        headline = ":white_check_mark: *Registered — pending approval*"
+        headline = literal(":white_check_mark: *Registered — pending approval*")
     elif own_duplicate:
-        headline = (
+        headline = literal(
             ":information_source: *Your company already has a live registration for this"
             " customer* — a channel manager will review"
         )
     else:
-        headline = ":warning: *Potential conflict — a channel manager will review*"
+        headline = literal(":warning: *Potential conflict — a channel manager will review*")
     blocks = [
-        section(f"{headline}\n*{escape(customer)}*\n{due}"),
-        context("Follow it with `/deals` or on partnerbot's Home tab."),
+        section(md("{}\n*{}*\n{}", headline, customer, due)),
+        context(literal("Follow it with `/deals` or on partnerbot's Home tab.")),
     ]
     return _modal(ViewId.REGISTER_DEAL, "Deal registered", blocks, submit=None)
 
 
-def _deal_facts(deal: DealRegistration, partner_name: str, registered_by: str) -> str:
-    products = ", ".join(deal.products)
+def _deal_facts(deal: DealRegistration, partner_name: str, registered_by: str) -> Mrkdwn:
+    motion = MOTION_LABELS.get(Motion(deal.motion), deal.motion)
     lines = [
-        f"*{escape(deal.customer_company)}* ({escape(deal.normalized_domain)})"
-        f" · {escape(partner_name)}",
-        f"{deal.currency} {deal.estimated_value:,.2f}"
-        f" · close {deal.expected_close_date.isoformat()}"
-        f" · {MOTION_LABELS.get(Motion(deal.motion), deal.motion)} · {escape(products)}",
-        f"Contact: {escape(deal.contact_name)}"
-        f" <mailto:{deal.contact_email}|{escape(deal.contact_email)}>"
-        f" · registered by {escape(registered_by)}",
+        md("*{}* ({}) · {}", deal.customer_company, deal.normalized_domain, partner_name),
+        md(
+            "{} {:,.2f} · close {} · {} · {}",
+            deal.currency,
+            deal.estimated_value,
+            deal.expected_close_date.isoformat(),
+            motion,
+            ", ".join(deal.products),
+        ),
+        # The address as text (Slack links it): never inside `<mailto:…>`, where `|` and `>`
+        # would end the link.
+        md(
+            "Contact: {} · {} · registered by {}",
+            deal.contact_name,
+            deal.contact_email,
+            registered_by,
+        ),
     ]
     if deal.notes:
-        lines.append(f"_Notes:_ {escape(truncate(deal.notes, 1500))}")
-    return "\n".join(lines)
+        lines.append(md("_Notes:_ {}", truncate(deal.notes, 1500)))
+    return join(lines)
 
 
-def _verdict_text(deal: DealRegistration) -> str:
+def _verdict_text(deal: DealRegistration) -> Mrkdwn:
     rule = Rule(deal.conflict_rule) if deal.conflict_rule in {r.value for r in Rule} else None
     details = deal.conflict_details or {}
     icon = {"clear": ":large_green_circle:", "review": ":large_yellow_circle:"}.get(
         deal.conflict_verdict or "", ":red_circle:"
     )
-    lines = [f"{icon} *{(deal.conflict_verdict or 'unknown').title()}* — `{deal.conflict_rule}`"]
+    lines = [
+        md(
+            "{} *{}* — `{}`",
+            Mrkdwn(icon),
+            (deal.conflict_verdict or "unknown").title(),
+            deal.conflict_rule,
+        )
+    ]
     if rule is not None:
+        favours = details.get("favours")
         lines.append(
-            RULE_EXPLANATIONS[rule]
-            + (f" (favours the {details.get('favours')} claim)" if details.get("favours") else "")
+            md("{} (favours the {} claim)", RULE_EXPLANATIONS[rule], favours)
+            if favours
+            else escape(RULE_EXPLANATIONS[rule])
         )
     for match in (details.get("matches") or [])[:5]:
-        lines.append(f"• {escape(str(match.get('label')))}: {match.get('reason')}")
-    return truncate("\n".join(lines), 3000)
+        lines.append(md("• {}: {}", match.get("label"), match.get("reason")))
+    return join(lines)
 
 
 def approval_card(deal: DealRegistration, partner_name: str, registered_by: str) -> list[Block]:
@@ -232,7 +254,11 @@ def approval_card(deal: DealRegistration, partner_name: str, registered_by: str)
         header(f"New deal registration #{deal.id}"),
         section(_deal_facts(deal, partner_name, registered_by)),
         section(_verdict_text(deal)),
-        context(f"Decision due by {slack_date(deal.sla_due_at)}" if deal.sla_due_at else "No SLA"),
+        context(
+            md("Decision due by {}", slack_date(deal.sla_due_at))
+            if deal.sla_due_at
+            else literal("No SLA")
+        ),
         actions(
             button("Approve", ActionId.APPROVE, value, style="primary"),
             button("Decline", ActionId.DECLINE, value, style="danger"),
@@ -242,23 +268,48 @@ def approval_card(deal: DealRegistration, partner_name: str, registered_by: str)
     return blocks
 
 
+def deal_modal(deal: DealRegistration, partner_name: str, registered_by: str) -> dict[str, Any]:
+    """A registration opened from a reminder: its facts, verdict, state and, while it waits
+    for a decision, the decision buttons."""
+    state = md(
+        "*{}* · submitted {}", deal.status.replace("_", " ").title(), slack_date(deal.submitted_at)
+    )
+    if deal.protection_expires_at is not None and deal.status == "approved":
+        state = md("{} · protected until {}", state, slack_date(deal.protection_expires_at))
+    blocks = [
+        section(_deal_facts(deal, partner_name, registered_by)),
+        section(_verdict_text(deal)),
+        context(md("{} · last activity {}", state, slack_date(deal.last_activity_at))),
+    ]
+    if deal.status in ("pending", "info_requested"):
+        value = str(deal.id)
+        blocks.append(
+            actions(
+                button("Approve", ActionId.APPROVE, value, style="primary"),
+                button("Decline", ActionId.DECLINE, value, style="danger"),
+                button("Request info", ActionId.REQUEST_INFO, value),
+            )
+        )
+    return _modal(ViewId.OPEN_DEAL, f"Registration #{deal.id}", blocks, submit=None)
+
+
 def decided_card(
     deal: DealRegistration, partner_name: str, registered_by: str, decided_by: str
 ) -> list[Block]:
     """The card after a decision: who decided and when; no buttons left."""
     if deal.status == "approved" and deal.protection_expires_at:
         until = slack_date(deal.protection_expires_at)
-        outcome = f":white_check_mark: *Approved* by {escape(decided_by)} · protected until {until}"
+        outcome = md(":white_check_mark: *Approved* by {} · protected until {}", decided_by, until)
     elif deal.status == "declined":
-        outcome = f":x: *Declined* by {escape(decided_by)}: {escape(deal.decline_reason or '')}"
+        outcome = md(":x: *Declined* by {}: {}", decided_by, deal.decline_reason or "")
     else:
-        outcome = f"*{deal.status.replace('_', ' ').title()}* · {escape(decided_by)}"
+        outcome = md("*{}* · {}", deal.status.replace("_", " ").title(), decided_by)
     when = slack_date(deal.decided_at or deal.last_activity_at)
     return [
         header(f"Deal registration #{deal.id}"),
         section(_deal_facts(deal, partner_name, registered_by)),
         section(_verdict_text(deal)),
-        section(f"{outcome}\n{when}"),
+        section(md("{}\n{}", outcome, when)),
     ]
 
 
@@ -270,7 +321,7 @@ def reason_modal(
     label: str,
     submit: str,
     block_id: str,
-    intro: str = "",
+    intro: Mrkdwn | None = None,
 ) -> dict[str, Any]:
     """A one-question modal (decline reason, question to the partner, the partner's answer)."""
     blocks: list[Block] = [section(intro)] if intro else []
@@ -287,10 +338,10 @@ def reason_modal(
 
 def extension_modal(deal_id: int, choices: list[int], expires: datetime | None) -> dict[str, Any]:
     """The partner picks how many more days of protection to ask for."""
-    until = f"Protected until {slack_date(expires)}." if expires else ""
+    until = md("Protected until {}.", slack_date(expires)) if expires else literal("")
     options = [_option(str(days), f"{days} days") for days in choices]
     blocks = [
-        section(f"Ask a channel manager for more protection. {until}"),
+        section(md("Ask a channel manager for more protection. {}", until)),
         {
             "type": "input",
             "block_id": "days",
@@ -327,14 +378,19 @@ def extension_card(
     reason: str,
 ) -> list[Block]:
     """The deal desk's card for an extension request."""
-    until = slack_date(deal.protection_expires_at) if deal.protection_expires_at else "?"
-    text = (
-        f"*{escape(partner_name)}* asks to extend *{escape(deal.customer_company)}*"
-        f" by *{extension.days} days* (protected until {until};"
-        f" {deal.extension_count} extension(s) so far). Asked by {escape(requested_by.name)}."
+    until = slack_date(deal.protection_expires_at) if deal.protection_expires_at else escape("?")
+    text = md(
+        "*{}* asks to extend *{}* by *{} days* (protected until {}; {} extension(s) so far)."
+        " Asked by {}.",
+        partner_name,
+        deal.customer_company,
+        extension.days,
+        until,
+        deal.extension_count,
+        requested_by.name,
     )
     if reason:
-        text += f"\n_Why:_ {escape(truncate(reason, 1000))}"
+        text = md("{}\n_Why:_ {}", text, truncate(reason, 1000))
     value = str(extension.id)
     return [
         section(text),
@@ -349,8 +405,12 @@ def question_dm(deal: DealRegistration, manager: str, question: str) -> list[Blo
     """The partner's DM with a manager's question and the button to answer it."""
     return [
         section(
-            f"{escape(manager)} has a question about your registration for"
-            f" *{escape(deal.customer_company)}*:\n>{escape(truncate(question, 2500))}"
+            md(
+                "{} has a question about your registration for *{}*:\n>{}",
+                manager,
+                deal.customer_company,
+                truncate(question, 2500),
+            )
         ),
         actions(button("Answer", ActionId.ANSWER, str(deal.id), style="primary")),
     ]
@@ -359,22 +419,28 @@ def question_dm(deal: DealRegistration, manager: str, question: str) -> list[Blo
 def pending_queue(rows: list[tuple[DealRegistration, str]], now: datetime) -> list[Block]:
     """Managers' App Home: what waits for a decision, oldest first, with its age against the SLA."""
     if not rows:
-        return [section("Nothing is waiting for a decision.")]
+        return [section(literal("Nothing is waiting for a decision."))]
     blocks: list[Block] = []
     for deal, partner_name in rows:
         age_hours = (now - deal.submitted_at).total_seconds() / 3600
         late = deal.sla_due_at is not None and deal.sla_due_at < now
         flag = (
-            ":rotating_light: overdue"
+            literal(":rotating_light: overdue")
             if late
-            else f"due {slack_date(deal.sla_due_at)}"
+            else md("due {}", slack_date(deal.sla_due_at))
             if deal.sla_due_at
-            else ""
+            else literal("")
         )
         blocks.append(
             section(
-                f"*{escape(deal.customer_company)}* · {escape(partner_name)} · "
-                f"{deal.status.replace('_', ' ')} · {age_hours:.0f} h old · {flag}"
+                md(
+                    "*{}* · {} · {} · {:.0f} h old · {}",
+                    deal.customer_company,
+                    partner_name,
+                    deal.status.replace("_", " "),
+                    age_hours,
+                    flag,
+                )
             )
         )
     return blocks
@@ -383,10 +449,10 @@ def pending_queue(rows: list[tuple[DealRegistration, str]], now: datetime) -> li
 def recent_decisions(rows: list[tuple[DealRegistration, str]]) -> list[Block]:
     """Managers' App Home: the latest decisions."""
     if not rows:
-        return [context("No decisions yet.")]
+        return [context(literal("No decisions yet."))]
     lines = [
-        f"• *{escape(d.customer_company)}* · {escape(p)} · {d.status} {slack_date(d.decided_at)}"
+        md("• *{}* · {} · {} {}", d.customer_company, p, d.status, slack_date(d.decided_at))
         for d, p in rows
         if d.decided_at
     ]
-    return [section("\n".join(lines))]
+    return [section(join(lines))]

@@ -15,6 +15,17 @@ class AccessDenied(UserFacingError):
     """The person may not do this (unknown, revoked, or lacking the role)."""
 
 
+class NotYours(AccessDenied):
+    """The subject exists (or not: the answer is the same) but the person may not see it."""
+
+
+class ForgedRequest(AccessDenied):
+    """A request whose ids or hidden state could not have come from our own screens."""
+
+    def __init__(self, message: str = "That request is not valid. Nothing was changed.") -> None:
+        super().__init__(message)
+
+
 class NotFound(UserFacingError):
     """The thing asked for does not exist or is not visible to the person."""
 

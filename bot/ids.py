@@ -31,6 +31,7 @@ class ActionId(StrEnum):
     REQUEST_EXTENSION = "deal_request_extension"
     APPROVE_EXTENSION = "extension_approve"
     DECLINE_EXTENSION = "extension_decline"
+    OPEN_DEAL = "deal_open"
 
 
 class ViewId(StrEnum):
@@ -41,6 +42,7 @@ class ViewId(StrEnum):
     REQUEST_INFO = "request_info"
     ANSWER = "answer_question"
     REQUEST_EXTENSION = "request_extension"
+    OPEN_DEAL = "open_deal"
 
 
 class EventType(StrEnum):

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     deal_desk_channel: str | None = None
+    # Slack's workspace-wide cap on chat.postMessage (unpublished: "several hundred a minute").
+    slack_messages_per_minute: int = Field(300, ge=1, le=100_000)
+    slack_channel_post_seconds: float = Field(1.0, ge=0, le=60)  # Slack: 1 message/s/channel
+    # The vendor's own workspace(s): managers and admins are recognised only there. Empty:
+    # the bot token's workspace (auth.test).
+    slack_team_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     crm: Literal["local", "hubspot", "salesforce"] = "local"
     crm_rate_limit: int = Field(100, ge=1, le=100_000)  # requests per 10 s (HubSpot: 100/190)
@@ -58,6 +64,8 @@ class Settings(BaseSettings):
     reply_token_days: int = Field(60, ge=1, le=3650)  # how long a reply address works
     mail_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # bigger mail is refused
     mail_processed_folder: str | None = None  # move handled mail here (else flag it \Seen)
+    # RFC 8601 authserv-id of our receiving server: only its Authentication-Results is trusted
+    mail_authserv_id: str | None = None
     imap_security: Literal["ssl", "starttls", "plain"] = "ssl"
     imap_poll_seconds: int = Field(60, ge=1, le=3600)  # without IDLE; IDLE is renewed as often
     templates_dir: str | None = None  # your own templates/email/*.j2, tried before ours
@@ -65,16 +73,29 @@ class Settings(BaseSettings):
     protection_days: int = Field(90, ge=60, le=90)
     approval_sla_hours: int = Field(48, ge=1, le=24 * 14)
     expiry_reminder_days: int = Field(7, ge=1, le=60)
+    inactivity_days: int = Field(30, ge=1, le=365)  # approved deals this quiet are flagged
+    # Nudges to people wait for these local hours on a working day; `none` sends at once.
+    quiet_hours: str = Field("09:00-18:00", pattern=r"^(none|\d{2}:\d{2}-\d{2}:\d{2})$")
+    scheduler_seconds: int = Field(60, ge=5, le=3600)  # how often the jobs run
     products: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("products", mode="before")
+    @field_validator("products", "slack_team_ids", mode="before")
     @classmethod
     def _split_products(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("mail_authserv_id")
+    @classmethod
+    def _authserv_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if any(char.isspace() or char in ';()"' for char in value.strip()):
+            raise ValueError("must be one word, as in Authentication-Results: mx.example.com; …")
+        return value.strip()
 
     @field_validator("slack_api_url")
     @classmethod

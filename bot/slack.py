@@ -16,7 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.domain.access import SlackProfile
+from bot.mrkdwn import Mrkdwn
 from bot.settings import Settings
+from crm.ratelimit import RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,32 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+class SlackPacer:
+    """chat.postMessage's limits, kept before Slack has to say 429. Slack's rate-limit guide:
+    "chat.postMessage generally allows posting one message per second per channel, while
+    also maintaining a workspace-wide limit" (unpublished; "several hundred messages a
+    minute", so `PARTNERBOT_SLACK_MESSAGES_PER_MINUTE`, 300 by default)."""
+
+    def __init__(self, per_minute: int, *, per_channel_seconds: float = 1.0) -> None:
+        self.workspace = RequestBudget(per_minute, 60.0)
+        self.per_channel_seconds = per_channel_seconds
+        self._channels: dict[str, RequestBudget] = {}
+
+    async def before_post(self, channel: str) -> None:
+        """Wait until a message to `channel` is within both limits."""
+        budget = self._channels.get(channel)
+        if budget is None:
+            if len(self._channels) > 10_000:  # forget quiet channels
+                self._channels.clear()
+            budget = self._channels[channel] = RequestBudget(1, self.per_channel_seconds)
+        await budget.acquire()
+        await self.workspace.acquire()
+
+    def rate_limited(self, retry_after: float) -> None:
+        """Slack answered 429 anyway: pause every post for Retry-After."""
+        self.workspace.pause(retry_after)
+
+
 class SlackHttp:
     """One aiohttp session, and so one pool of kept-alive connections, for every call to Slack.
 
@@ -40,8 +68,15 @@ class SlackHttp:
     call and each response_url post. `start()` runs inside the event loop at app start-up.
     """
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        messages_per_minute: int = 300,
+        per_channel_seconds: float = 1.0,
+    ) -> None:
         self.client = client
+        self.pacer = SlackPacer(messages_per_minute, per_channel_seconds=per_channel_seconds)
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -56,9 +91,24 @@ class SlackHttp:
             await self._session.close()
             self._session, self.client.session = None, None
 
-    async def respond(self, response_url: str, **message: Any) -> None:
+    async def respond(
+        self,
+        response_url: str,
+        *,
+        text: Mrkdwn,
+        blocks: list[Any] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+    ) -> None:
         """Post to an interaction's response_url (to replace or add an ephemeral message)."""
         webhook = AsyncWebhookClient(response_url, session=self._session, timeout=10)
+        message: dict[str, Any] = {"text": text}
+        if blocks is not None:
+            message["blocks"] = blocks
+        if response_type is not None:
+            message["response_type"] = response_type
+        if replace_original is not None:
+            message["replace_original"] = replace_original
         response = await webhook.send_dict(message)
         if response.status_code != 200:
             log.warning("response_url answered %s: %s", response.status_code, response.body[:200])
@@ -87,4 +137,5 @@ class SlackWebDirectory:
             email=profile.get("email"),
             deleted=bool(user.get("deleted")),
             is_bot=bool(user.get("is_bot")),
+            time_zone=user.get("tz") or None,
         )

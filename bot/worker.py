@@ -8,17 +8,23 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from bot import notify
+from bot import blocks, notify
+from bot.clock import fixed_clock
 from bot.context import Services
+from bot.delivery import Delivery, DeliveryReport
 from bot.domain import mirror, outbox
+from bot.mail.outbound import Outbox
+from bot.mrkdwn import join, md
+from bot.scheduler.jobs import JobReport
+from bot.scheduler.leader import Leadership, Loop, lead, leadership_for
+from bot.scheduler.runner import cycle, scheduler_loop
 from crm.base import Crm
 
 log = logging.getLogger(__name__)
-
-# A loop runs until `stop` is set, then returns; the worker supervises each one.
-Loop = Callable[[Services, asyncio.Event], Awaitable[None]]
 
 
 class Worker:
@@ -73,28 +79,25 @@ async def alert_dead_letters(services: Services, dead: list[outbox.DeadLetter]) 
     channel = services.settings.deal_desk_channel
     if not dead or not channel or not services.settings.slack_configured:
         return
-    lines = [f"• #{d.id} {d.kind} {d.record_key}: {d.error[:300]}" for d in dead[:20]]
-    more = f"\n…and {len(dead) - 20} more" if len(dead) > 20 else ""
-    text = (
-        f":warning: The CRM refused {len(dead)} write(s); they are kept as dead letters."
-        f"\n" + "\n".join(lines) + more + "\nFix the cause, then run `partnerbot outbox retry`."
+    lines = [md("• #{} {} {}: {}", d.id, d.kind, d.record_key, d.error[:300]) for d in dead[:20]]
+    if len(dead) > 20:
+        lines.append(md("…and {} more", len(dead) - 20))
+    text = md(
+        ":warning: The CRM refused {} write(s); they are kept as dead letters.\n{}\n"
+        "Fix the cause, then run `partnerbot outbox retry`.",
+        len(dead),
+        join(lines),
     )
-    await notify.post(
-        services.slack_http.client,
-        channel,
-        text,
-        [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
-    )
+    await notify.post(services.slack_http.client, channel, text, [blocks.section(text)])
 
 
 def outbox_loop(crm: Crm, *, idle_seconds: float = 1.0) -> Loop:
     """Deliver the outbox to the CRM until stopped; sleep while there is nothing due."""
 
     async def run(services: Services, stop: asyncio.Event) -> None:
-        worker_id = f"{socket.gethostname()}:{os.getpid()}"
         while not stop.is_set():
             report = await outbox.deliver_due(
-                services.db, crm, worker=worker_id, clock=services.clock
+                services.db, crm, worker=worker_id(), clock=services.clock
             )
             if report.delivered or report.retried or report.dead:
                 log.info(
@@ -126,12 +129,108 @@ def mirror_loop(crm: Crm, *, every_minutes: int) -> Loop:
     return run
 
 
-def crm_loops(crm: Crm, services: Services) -> list[tuple[str, Loop]]:
-    """The worker's CRM loops: outbox delivery, and the mirror for a remote CRM."""
-    loops: list[tuple[str, Loop]] = [("outbox", outbox_loop(crm))]
-    if crm.name != "local":
-        loops.append(("mirror", mirror_loop(crm, every_minutes=services.settings.crm_sync_minutes)))
-    return loops
+def mirror_loops(crm: Crm, services: Services) -> list[tuple[str, Loop]]:
+    """The account mirror, for a remote CRM (a singleton: one worker syncs)."""
+    if crm.name == "local":
+        return []
+    return [("mirror", mirror_loop(crm, every_minutes=services.settings.crm_sync_minutes))]
+
+
+def worker_id() -> str:
+    """This process, as it signs its claims on shared rows."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def delivery_loop(delivery: Delivery, *, idle_seconds: float = 1.0) -> Loop:
+    """Deliver due notifications until stopped; sleep while there is nothing due."""
+
+    async def run(services: Services, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            report = await delivery.deliver_due(services.clock())
+            if report.sent or report.failed or report.retried or report.held:
+                log.info("%s", report.summary())
+                if report.sent or report.failed:
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+
+    return run
+
+
+def mail_outbox(services: Services) -> Outbox | None:
+    """The mail sender, when SMTP is configured."""
+    from bot.mail.smtp import SmtpMailer
+
+    settings = services.settings
+    if not settings.smtp_host or not settings.mail_from:
+        return None
+    return Outbox(services.db, settings, SmtpMailer(settings))
+
+
+def build_worker(services: Services, crm: Crm, *, leadership: Leadership | None = None) -> Worker:
+    """Every worker delivers the CRM outbox and the notifications side by side; the leader
+    alone runs the scheduler, the IMAP loop and the CRM mirror."""
+    leadership = leadership or leadership_for(services.settings.database_url)
+    delivery = Delivery(services, mail_outbox(services), worker=worker_id())
+    singletons = [
+        ("scheduler", scheduler_loop(leadership)),
+        *mail_loops(services),
+        *mirror_loops(crm, services),
+    ]
+
+    async def singleton(services: Services, stop: asyncio.Event) -> None:
+        await lead(services, stop, leadership, singletons)
+
+    return Worker(
+        services,
+        [
+            ("outbox", outbox_loop(crm)),
+            ("notifications", delivery_loop(delivery)),
+            ("leader", singleton),
+        ],
+    )
+
+
+@dataclass
+class OnceReport:
+    """What `worker --once` did."""
+
+    at: datetime
+    jobs: list[JobReport] = field(default_factory=list)
+    notifications: DeliveryReport = field(default_factory=DeliveryReport)
+    crm: outbox.DeliveryReport = field(default_factory=outbox.DeliveryReport)
+
+    def lines(self) -> list[str]:
+        """What a person reads."""
+        return [
+            f"as of {self.at.isoformat(timespec='seconds')}:",
+            *(f"  {report.summary()}" for report in self.jobs),
+            f"  {self.notifications.summary()}",
+            f"  crm outbox: {self.crm.delivered} delivered, {self.crm.retried} to retry,"
+            f" {self.crm.dead} dead",
+        ]
+
+
+async def run_once(services: Services, crm: Crm, at: datetime) -> OnceReport:
+    """Every job once as of `at`, then deliver what is due: the long-running worker's code."""
+    services.clock = fixed_clock(at)
+    report = OnceReport(at, jobs=await cycle(services))
+    delivery = Delivery(services, mail_outbox(services), worker=worker_id())
+    while True:
+        round_ = await delivery.deliver_due(at)
+        for name in ("sent", "held", "retried", "failed"):
+            setattr(
+                report.notifications,
+                name,
+                getattr(report.notifications, name) + getattr(round_, name),
+            )
+        if not (round_.sent or round_.failed):
+            break
+    report.crm = await outbox.deliver_due(
+        services.db, crm, worker=worker_id(), clock=services.clock
+    )
+    await alert_dead_letters(services, report.crm.dead_letters)
+    return report
 
 
 def mail_loops(services: Services) -> list[tuple[str, Loop]]:

@@ -114,6 +114,8 @@ class Person(SQLModel, table=True):
     email_bouncing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Signs this person's reply addresses; a new value revokes every outstanding one.
     mail_secret: str | None = Field(default=None, sa_type=String(64))
+    # IANA zone from their Slack profile (`Europe/Berlin`): nudges wait for their working hours.
+    time_zone: str | None = Field(default=None, sa_type=String(64))
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = _stamped()
     updated_at: datetime = _stamped()
@@ -140,6 +142,9 @@ class DealRegistration(SQLModel, table=True):
         Index("ix_deal_partner_status", "partner_id", "status"),
         Index("ix_deal_status_sla", "status", "sla_due_at"),
         Index("ix_deal_protection_expiry", "protection_expires_at"),
+        # The scheduler's sweeps: protection ending, and approved deals gone quiet.
+        Index("ix_deal_status_expiry", "status", "protection_expires_at"),
+        Index("ix_deal_status_activity", "status", "last_activity_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -428,7 +433,8 @@ class CrmNote(SQLModel, table=True):
 
 
 class SentNudge(SQLModel, table=True):
-    """A reminder already sent: the unique key makes every scheduled job idempotent."""
+    """A reminder already sent (or skipped): the unique key makes every scheduled job
+    idempotent, across restarts and workers."""
 
     __tablename__ = "sent_nudge"
     __table_args__ = (UniqueConstraint("kind", "subject_key", "due_key", name="uq_nudge"),)
@@ -437,7 +443,41 @@ class SentNudge(SQLModel, table=True):
     kind: str = Field(sa_type=String(32))
     subject_key: str = Field(sa_type=String(128))
     due_key: str = Field(sa_type=String(64))
+    outcome: str = Field(default="sent", sa_type=String(16))  # sent|skipped
     sent_at: datetime = _stamped()
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Notification(SQLModel, table=True):
+    """A message to a person (Slack DM or email) or to a channel, queued in the transaction
+    that decided it and delivered by the worker, once per key."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(200), unique=True)  # idempotency: one message per key
+    kind: str = Field(sa_type=String(48))  # what to render (bot/notices.py)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    slack_channel: str | None = Field(default=None, sa_type=String(32))  # a channel post
+    via: str = Field(sa_type=String(8))  # slack|email
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    held: bool = False  # waits for the recipient's working hours
+    status: str = Field(default=NotificationStatus.PENDING, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = _stamped()
+    claimed_by: str | None = Field(default=None, sa_type=String(64))
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error: str | None = Field(default=None, sa_type=Text)
+    slack_ts: str | None = Field(default=None, sa_type=String(32))  # where it landed
+    slack_ts_channel: str | None = Field(default=None, sa_type=String(32))
+    created_at: datetime = _stamped()
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class SlackReceipt(SQLModel, table=True):

@@ -44,6 +44,18 @@ class MissingRole(AccessDenied):
     """The person is known but their role does not allow the action."""
 
 
+class ForeignWorkspace(AccessDenied):
+    """A manager's or admin's account used from outside the vendor's own Slack workspace."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Channel managers and admins use partnerbot from the vendor's own Slack workspace."
+        )
+
+
+PRIVILEGED = (Role.MANAGER, Role.ADMIN)
+
+
 @dataclass(frozen=True)
 class SlackProfile:
     """What Slack's directory says about a user (users.info)."""
@@ -54,6 +66,7 @@ class SlackProfile:
     email: str | None
     deleted: bool = False
     is_bot: bool = False
+    time_zone: str | None = None  # IANA name, e.g. Europe/Berlin
 
 
 class SlackDirectory(Protocol):
@@ -64,11 +77,14 @@ class SlackDirectory(Protocol):
         ...
 
 
+_ROLE_NAMES = {Role.PARTNER: "partner", Role.MANAGER: "channel manager", Role.ADMIN: "admin"}
+
+
 def require_role(person: Person, *roles: Role) -> None:
     """Raise MissingRole unless the person holds one of `roles`."""
     if person.role not in roles:
-        wanted = " or ".join(str(role) for role in roles)
-        raise MissingRole(f"Only a {wanted} can do that.")
+        wanted = " or ".join(_ROLE_NAMES.get(role, str(role)) for role in roles)
+        raise MissingRole(f"Only a {wanted} can do that. Nothing was changed.")
 
 
 async def _check_active(session: AsyncSession, person: Person) -> Person:
@@ -121,12 +137,20 @@ async def partner_for_email_domain(session: AsyncSession, email: str) -> Partner
 
 
 async def _link_or_provision(
-    session: AsyncSession, profile: SlackProfile, team_id: str | None, now: datetime
+    session: AsyncSession,
+    profile: SlackProfile,
+    team_id: str | None,
+    home_teams: frozenset[str],
+    now: datetime,
 ) -> Person:
     if profile.deleted or profile.is_bot or not profile.email:
         raise UnknownPerson()
     person = await find_by_email(session, profile.email)
     if person is not None:
+        if person.role in PRIVILEGED and team_id not in home_teams:
+            # Anyone can put a manager's address on a profile in a workspace of their own.
+            log.warning("slack user %s from %s claims a manager's email", profile.user_id, team_id)
+            raise UnknownPerson()
         if person.slack_user_id not in (None, profile.user_id):
             # The address already belongs to another Slack account: never re-point it.
             log.warning("slack user %s claims an email linked to another account", profile.user_id)
@@ -134,6 +158,7 @@ async def _link_or_provision(
         await _check_active(session, person)
         before = {"slack_user_id": person.slack_user_id, "slack_team_id": person.slack_team_id}
         person.slack_user_id, person.slack_team_id = profile.user_id, team_id
+        person.time_zone = profile.time_zone or person.time_zone
         person.updated_at = now
         session.add(person)
         await session.flush()
@@ -159,6 +184,7 @@ async def _link_or_provision(
         partner_id=partner.id,
         slack_user_id=profile.user_id,
         slack_team_id=team_id,
+        time_zone=profile.time_zone,
         created_at=now,
         updated_at=now,
     )
@@ -177,22 +203,74 @@ async def _link_or_provision(
     return person
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What someone tried that was refused: the listener, and the subject it named."""
+
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: str = ""
+
+
+async def record_refusal(
+    db: Database,
+    *,
+    actor: audit.Actor,
+    channel: Channel,
+    attempt: Attempt,
+    reason: AccessDenied,
+    now: datetime,
+) -> None:
+    """Leave an `access.denied` audit event (who, what, why) in a transaction of its own, so
+    it stays although the refused change was rolled back."""
+    async with db.session() as session:
+        await audit.record(
+            session,
+            actor=actor,
+            channel=channel,
+            action="access.denied",
+            subject_type=attempt.subject_type[:32],
+            subject_id=attempt.subject_id[:64],
+            after={
+                "attempted": attempt.action[:100],
+                "why": type(reason).__name__,
+                "message": reason.message[:300],
+                "detail": attempt.detail[:300],
+            },
+            now=now,
+        )
+    log.warning(
+        "refused %s: %s on %s:%s (%s)",
+        actor.label,
+        attempt.action,
+        attempt.subject_type,
+        attempt.subject_id,
+        type(reason).__name__,
+    )
+
+
 async def identify_slack_user(
     db: Database,
     directory: SlackDirectory,
     *,
     user_id: str,
     team_id: str | None,
+    home_teams: frozenset[str],
     now: datetime,
 ) -> Person:
     """Return the active person behind a Slack user, or raise AccessDenied. Checked every time.
 
     Unknown users are looked up in Slack's directory and matched by email to a known
     person, or to a partner company by email domain (which adds them as a partner user).
+    Managers and admins are only ever recognised in the vendor's own workspaces
+    (`home_teams`); partners may come from any (Slack Connect).
     """
     async with db.read() as session:
         person = await _known_slack_person(session, user_id, team_id)
     if person is not None:
+        if person.role in PRIVILEGED and team_id not in home_teams:
+            raise ForeignWorkspace()
         return person
     profile = await directory.profile(user_id)
     if profile is None:
@@ -200,4 +278,8 @@ async def identify_slack_user(
     async with db.session() as session:
         # Another request may have linked this user while we asked Slack.
         person = await _known_slack_person(session, user_id, team_id)
-        return person or await _link_or_provision(session, profile, profile.team_id or team_id, now)
+        if person is not None and person.role in PRIVILEGED and team_id not in home_teams:
+            raise ForeignWorkspace()
+        return person or await _link_or_provision(
+            session, profile, profile.team_id or team_id, home_teams, now
+        )

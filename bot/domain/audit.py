@@ -32,6 +32,11 @@ class Actor:
         return cls(label=f"{person.role}:{person.email}", person_id=person.id)
 
     @classmethod
+    def slack_user(cls, user_id: str, team_id: str | None) -> Actor:
+        """The actor for a Slack user partnerbot could not (or would not) identify."""
+        return cls(label=f"slack:{user_id[:32]}@{(team_id or '?')[:32]}")
+
+    @classmethod
     def system(cls, what: str = "system") -> Actor:
         """The actor for something partnerbot did by itself."""
         return cls(label=what)

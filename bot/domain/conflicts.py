@@ -50,6 +50,8 @@ def registrable_domain(raw: str) -> str:
     free-mail domains are refused.
     """
     text = raw.strip().lower()
+    if len(text) > 253:  # the longest domain there can be (RFC 1035), URL or address included
+        raise InvalidInput("Enter just the customer's domain, such as acme.com.")
     if "@" in text:
         text = text.rsplit("@", 1)[1]
     host = urlsplit(text).hostname if "://" in text else text.split("/", 1)[0].split(":", 1)[0]

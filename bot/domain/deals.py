@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import AccessDenied
+from bot.errors import AccessDenied, NotFound, NotYours
 from store.models import DealRegistration, DealStatus, Partner, Person, Role
 
 PAGE_SIZE = 10
@@ -52,6 +52,22 @@ class DealPage:
     def has_next(self) -> bool:
         """True when a later page exists."""
         return self.offset + len(self.deals) < self.total
+
+
+NOT_YOURS = "That registration is not one of your company's."
+
+
+async def deal_for(session: AsyncSession, person: Person, deal_id: int) -> DealRegistration:
+    """The registration, if `person` may see it: managers and admins any, partners their own
+    company's. Anyone else gets NotYours, the same answer whether the id exists or not."""
+    deal = await session.get(DealRegistration, deal_id)
+    if person.role in (Role.MANAGER, Role.ADMIN):
+        if deal is None:
+            raise NotFound("That registration no longer exists.")
+        return deal
+    if deal is None or person.partner_id is None or deal.partner_id != person.partner_id:
+        raise NotYours(NOT_YOURS)
+    return deal
 
 
 async def visible_deals(
@@ -107,14 +123,16 @@ async def list_registrations(
 
 
 async def pending_queue(
-    session: AsyncSession, *, limit: int = 15
+    session: AsyncSession, *, now: datetime, limit: int = 15
 ) -> list[tuple[DealRegistration, str]]:
-    """Registrations waiting for a manager, oldest first, with their partner's name."""
+    """Registrations waiting for a manager with their partner's name: those past their
+    approval SLA first, then the oldest."""
+    breached = case((col(DealRegistration.sla_due_at) < now, 0), else_=1)
     query = (
         select(DealRegistration, Partner.name)
         .join(Partner, col(DealRegistration.partner_id) == col(Partner.id))
         .where(col(DealRegistration.status).in_((DealStatus.PENDING, DealStatus.INFO_REQUESTED)))
-        .order_by(col(DealRegistration.submitted_at))
+        .order_by(breached, col(DealRegistration.submitted_at))
         .limit(limit)
     )
     return [(deal, name) for deal, name in (await session.exec(query)).all()]

@@ -16,11 +16,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import audit, outbox
-from bot.domain.access import MissingRole, require_role
+from bot.domain.access import require_role
+from bot.domain.deals import deal_for
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.settings import Settings
 from crm.base import DealRecord, RecordType, TimelineNote
-from store.db import Database
 from store.models import (
     Channel,
     DealExtension,
@@ -37,6 +37,18 @@ OPEN = (DealStatus.PENDING, DealStatus.INFO_REQUESTED)
 EXTENSION_CHOICES = (15, 30, 60)
 DEFAULT_MAX_EXTENSIONS = 2
 MANAGERS = (Role.MANAGER, Role.ADMIN)
+MAX_MESSAGE = 2000  # a reason, question or answer (the modals allow as much)
+
+
+def message_text(value: str, *, field: str, missing: str) -> str:
+    """A person's free text (reason, question, answer), stripped and bounded; else
+    InvalidInput naming the field."""
+    text = value.strip()
+    if not text:
+        raise InvalidInput(missing, field=field)
+    if len(text) > MAX_MESSAGE:
+        raise InvalidInput(f"Keep it under {MAX_MESSAGE:,} characters.", field=field)
+    return text
 
 
 class AlreadyDecided(UserFacingError):
@@ -50,34 +62,19 @@ class Outcome:
     deal: DealRegistration
     partner: Partner
     registered_by: Person
-    actor: Person
+    actor: Person | None  # None: partnerbot itself (the scheduler)
+
+    @property
+    def actor_name(self) -> str:
+        """Who made the change, as people read it."""
+        return self.actor.name if self.actor is not None else "partnerbot"
 
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "earlier"
 
 
-async def require_manager(
-    db: Database, person: Person, *, action: str, subject_id: object, now: datetime
-) -> None:
-    """Refuse a non-manager and leave an audit event of the attempt (in its own transaction)."""
-    if person.role in MANAGERS:
-        return
-    async with db.session() as session:
-        await audit.record(
-            session,
-            actor=audit.Actor.person(person),
-            channel=Channel.SLACK,
-            action="access.denied",
-            subject_type="deal",
-            subject_id=subject_id,
-            after={"attempted": action, "role": person.role},
-            now=now,
-        )
-    raise MissingRole("Only a channel manager or admin can do that. Nothing was changed.")
-
-
-async def _outcome(session: AsyncSession, deal_id: int, actor: Person) -> Outcome:
+async def _outcome(session: AsyncSession, deal_id: int, actor: Person | None) -> Outcome:
     deal = await session.get(DealRegistration, deal_id, populate_existing=True)
     if deal is None:
         raise NotFound("That registration no longer exists.")
@@ -157,7 +154,7 @@ async def _record(
         TimelineNote(
             record_type=RecordType.DEAL,
             record_id=str(deal.id),
-            author=outcome.actor.name,
+            author=outcome.actor_name,
             text=note,
             at=deal.last_activity_at,
             idempotency_key=f"{key}:{action}:note:{stamp}",
@@ -167,7 +164,11 @@ async def _record(
     )
     await audit.record(
         session,
-        actor=audit.Actor.person(outcome.actor),
+        actor=(
+            audit.Actor.person(outcome.actor)
+            if outcome.actor is not None
+            else audit.Actor.system("scheduler")
+        ),
         channel=channel,
         action=action,
         subject_type="deal",
@@ -181,7 +182,7 @@ async def _record(
 async def _change(
     session: AsyncSession,
     *,
-    actor: Person,
+    actor: Person | None,
     deal_id: int,
     from_statuses: tuple[str, ...],
     values: dict[str, Any],
@@ -303,7 +304,7 @@ async def decline(
 ) -> Outcome:
     """Decline with a reason the partner will read."""
     require_role(manager, *MANAGERS)
-    reason = reason.strip()
+    reason = message_text(reason, field="reason", missing="Give the partner a reason.")
     if len(reason) < 3:
         raise InvalidInput("Give the partner a reason.", field="reason")
     values = {
@@ -339,9 +340,10 @@ async def request_info(
 ) -> Outcome:
     """Ask the partner a question; the registration waits for the answer."""
     require_role(manager, *MANAGERS)
-    question = question.strip()
-    if not question:
-        raise InvalidInput("Write the question for the partner.", field="question")
+    question = message_text(
+        question, field="question", missing="Write the question for the partner."
+    )
+    await deal_for(session, manager, deal_id)
     return await _converse(
         session,
         actor=manager,
@@ -362,14 +364,12 @@ async def request_info(
 
 async def _own_deal(session: AsyncSession, partner_user: Person, deal_id: int) -> DealRegistration:
     require_role(partner_user, Role.PARTNER)
-    deal = await session.get(DealRegistration, deal_id)
-    if deal is None or deal.partner_id != partner_user.partner_id:
-        raise NotFound("That registration is not one of your company's.")
-    return deal
+    return await deal_for(session, partner_user, deal_id)
 
 
-async def last_question(session: AsyncSession, deal_id: int) -> DealMessage | None:
-    """The latest question a manager asked about a registration, if any."""
+async def last_question(session: AsyncSession, person: Person, deal_id: int) -> DealMessage | None:
+    """The latest question a manager asked about a registration the person may see."""
+    await deal_for(session, person, deal_id)
     query = (
         select(DealMessage)
         .where(DealMessage.deal_id == deal_id, DealMessage.kind == "question")
@@ -389,9 +389,7 @@ async def answer(
 ) -> Outcome:
     """The partner answers a manager's question; the registration goes back to the queue."""
     await _own_deal(session, partner_user, deal_id)
-    text = text.strip()
-    if not text:
-        raise InvalidInput("Write your answer.", field="answer")
+    text = message_text(text, field="answer", missing="Write your answer.")
     return await _converse(
         session,
         actor=partner_user,
@@ -451,10 +449,15 @@ async def request_extension(
     days: int,
     settings: Settings,
     now: datetime,
+    reason: str = "",
     channel: Channel = Channel.SLACK,
 ) -> ExtensionOutcome:
-    """Ask for more protection on an approved registration (15, 30 or 60 days, capped)."""
+    """Ask for more protection on an approved registration (15, 30 or 60 days, capped), with
+    an optional reason for the manager."""
     deal = await _own_deal(session, partner_user, deal_id)
+    reason = reason.strip()
+    if len(reason) > MAX_MESSAGE:
+        raise InvalidInput(f"Keep it under {MAX_MESSAGE:,} characters.", field="reason")
     if (
         deal.status != DealStatus.APPROVED
         or not deal.protection_expires_at
@@ -483,6 +486,8 @@ async def request_extension(
         deal_id=deal_id, requested_by_id=partner_user.id or 0, days=days, requested_at=now
     )
     session.add(extension)
+    deal.last_activity_at = now  # asking for more time is activity
+    session.add(deal)
     await session.flush()
     outcome = await _outcome(session, deal_id, partner_user)
     await audit.record(
@@ -492,7 +497,7 @@ async def request_extension(
         action="deal.extension_requested",
         subject_type="deal",
         subject_id=deal_id,
-        after={"extension_id": extension.id, "days": days},
+        after={"extension_id": extension.id, "days": days, "reason": reason or None},
         now=now,
     )
     return ExtensionOutcome(extension, outcome)
@@ -549,3 +554,43 @@ async def decide_extension(
         now=now,
     )
     return ExtensionOutcome(extension, outcome)
+
+
+# --- Time ------------------------------------------------------------------------------------
+
+
+async def expire(session: AsyncSession, *, deal_id: int, now: datetime) -> Outcome | None:
+    """End a registration's protection at its deadline, releasing the customer; None when it
+    is not due (extended meanwhile, withdrawn, or already expired)."""
+    deal = await session.get(DealRegistration, deal_id)
+    if (
+        deal is None
+        or deal.status != DealStatus.APPROVED
+        or deal.protection_expires_at is None
+        or deal.protection_expires_at > now
+    ):
+        return None
+    expired_at = deal.protection_expires_at
+    result = await session.exec(
+        update(DealRegistration)
+        .where(
+            col(DealRegistration.id) == deal_id,
+            col(DealRegistration.status) == DealStatus.APPROVED,
+            col(DealRegistration.protection_expires_at) <= now,
+        )
+        .values(status=DealStatus.EXPIRED)
+    )
+    if not result.rowcount:
+        return None  # another worker expired it first
+    outcome = await _outcome(session, deal_id, None)
+    await _record(
+        session,
+        outcome,
+        action="deal.expired",
+        channel=Channel.SCHEDULER,
+        note=f"Protection ended on {_when(expired_at)}; the customer is open again.",
+        before={"status": "approved", "protection_expires_at": expired_at},
+        after={"status": "expired"},
+        now=now,
+    )
+    return outcome

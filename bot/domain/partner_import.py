@@ -20,9 +20,20 @@ from bot.domain.people import clean_email, clean_role, clean_slack_user_id, snap
 from bot.errors import InvalidInput, UserFacingError
 from store.models import Channel, Partner, PartnerDomain, PartnerType, Person, Role
 
-FIELDS = ("partner", "type", "tier", "region", "domains", "name", "email", "role", "slack_user_id")
-REQUIRED_COLUMNS = frozenset(FIELDS) - {"slack_user_id"}
-PARTNER_FIELDS = ("partner", "type", "tier", "region", "domains")
+FIELDS = (
+    "partner",
+    "type",
+    "tier",
+    "region",
+    "domains",
+    "name",
+    "email",
+    "role",
+    "slack_user_id",
+    "channel_manager",  # optional: the email of the manager who looks after the partner
+)
+REQUIRED_COLUMNS = frozenset(FIELDS) - {"slack_user_id", "channel_manager"}
+PARTNER_FIELDS = ("partner", "type", "tier", "region", "domains", "channel_manager")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -74,6 +85,7 @@ class PartnerSpec:
     region: str
     domains: tuple[str, ...]
     line: int
+    channel_manager: str = ""  # email; "" leaves the partner's manager as it is
 
 
 @dataclass
@@ -237,6 +249,13 @@ def _merge_partner(
         errors.append(RowError(row.line_of("domains"), "domains", exc.message))
         return
     kind = values.get("type", "").lower()
+    manager = values.get("channel_manager", "")
+    if manager:
+        try:
+            manager = clean_email(manager)
+        except InvalidInput as exc:
+            errors.append(RowError(row.line_of("channel_manager"), "channel_manager", exc.message))
+            return
     spec = partners.get(name)
     if spec is None:
         if kind not in {t.value for t in PartnerType}:
@@ -246,9 +265,18 @@ def _merge_partner(
             )
             return
         partners[name] = PartnerSpec(
-            name, kind, values.get("tier", ""), values.get("region", ""), domains, row.line
+            name, kind, values.get("tier", ""), values.get("region", ""), domains, row.line, manager
         )
         return
+    if manager and spec.channel_manager and manager != spec.channel_manager:
+        errors.append(
+            RowError(
+                row.line_of("channel_manager"),
+                "channel_manager",
+                f"{manager!r} disagrees with {spec.channel_manager!r} (line {spec.line}, {name!r})",
+            )
+        )
+    spec.channel_manager = spec.channel_manager or manager
     # Later rows of the same partner may leave partner columns empty, but must not disagree.
     given = {"type": kind, "tier": values.get("tier", ""), "region": values.get("region", "")}
     for key, value in given.items():
@@ -466,6 +494,43 @@ async def import_partners(
         partner_id = partner_ids.get(person.partner) if person.partner else None
         errors += await _apply_person(session, person, partner_id, report, actor, now)
         on_progress(done)
+    for spec in partners:
+        errors += await _assign_manager(session, spec, partner_ids.get(spec.name), actor, now)
     if errors:
         raise PartnerImportError(source, sorted(errors, key=lambda e: e.line))
     return report
+
+
+async def _assign_manager(
+    session: AsyncSession,
+    spec: PartnerSpec,
+    partner_id: int | None,
+    actor: audit.Actor,
+    now: datetime,
+) -> list[RowError]:
+    """Point the partner at its channel manager (a manager or admin, in this file or known)."""
+    if not spec.channel_manager or partner_id is None:
+        return []
+    manager = await find_by_email(session, spec.channel_manager)
+    if manager is None or manager.role not in (Role.MANAGER, Role.ADMIN):
+        what = "nobody known" if manager is None else f"a {manager.role}, not a manager"
+        return [RowError(spec.line, "channel_manager", f"{spec.channel_manager} is {what}")]
+    partner = await session.get(Partner, partner_id)
+    if partner is None or partner.channel_manager_id == manager.id:
+        return []
+    before = {"channel_manager_id": partner.channel_manager_id}
+    partner.channel_manager_id, partner.updated_at = manager.id, now
+    session.add(partner)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        channel=Channel.CLI,
+        action="partner.channel_manager_set",
+        subject_type="partner",
+        subject_id=partner_id,
+        before=before,
+        after={"channel_manager": manager.email},
+        now=now,
+    )
+    return []

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,18 +15,19 @@ from bot.domain.access import find_by_email
 from bot.errors import InvalidInput, NotFound
 from store.models import Channel, Partner, Person, Role
 
-_EMAIL = re.compile(
-    r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
-)
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def clean_email(value: str) -> str:
-    """Return the address lowercased, or raise InvalidInput."""
-    email = value.strip().lower()
-    if not _EMAIL.match(email):
-        raise InvalidInput(f"not a valid email address ({value!r})", field="email")
-    return email
+    """The address, checked as an RFC 5322 address by a real parser (no display name, no
+    quoted local part, a domain with a dot) and lowercased; else InvalidInput."""
+    try:
+        checked = validate_email(
+            value.strip(), check_deliverability=False, allow_quoted_local=False
+        )
+    except EmailNotValidError:
+        raise InvalidInput(f"not a valid email address ({value[:100]!r})", field="email") from None
+    return checked.normalized.lower()
 
 
 def clean_role(value: str) -> Role:
@@ -126,6 +128,8 @@ async def revoke_person(
         return person
     before = snapshot(person)
     person.revoked_at = person.updated_at = now
+    # Every reply address minted for them stops working; a new secret is made if they return.
+    person.mail_secret = None
     session.add(person)
     await session.flush()
     await audit.record(

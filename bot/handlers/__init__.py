@@ -5,14 +5,15 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import Services
-from bot.handlers import approvals, deals, errors, home, middleware, registration
+from bot.handlers import approvals, deals, errors, home, middleware, partner_deals, registration
 
 
 def register_all(app: AsyncApp, services: Services) -> None:
     """Attach every middleware and listener to the Bolt app."""
     middleware.register(app, services)
-    errors.register(app)
+    errors.register(app, services)
     deals.register(app, services)
     home.register(app, services)
     registration.register(app, services)
     approvals.register(app, services)
+    partner_deals.register(app, services)

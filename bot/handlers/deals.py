@@ -11,6 +11,8 @@ from bot import blocks
 from bot.context import Services
 from bot.domain.deals import visible_deals
 from bot.ids import ActionId, SlashCommand
+from bot.mrkdwn import literal
+from bot.payloads import button_value, parse_id
 from store.models import Person, Role
 
 
@@ -32,13 +34,16 @@ def register(app: AsyncApp, services: Services) -> None:
     async def turn_page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
         await ack()
         person: Person = context["person"]
-        value = str(body["actions"][0].get("value") or "0")
-        offset = int(value) if value.isdigit() else 0
+        value = button_value(body)
+        offset = parse_id(value) if value not in ("", "0") else 0
 
         async def replace_message() -> None:
             page = await page_blocks(person, offset)
             await services.slack_http.respond(
-                body["response_url"], replace_original=True, blocks=page, text="Deal registrations"
+                body["response_url"],
+                replace_original=True,
+                blocks=page,
+                text=literal("Deal registrations"),
             )
 
         services.tasks.spawn(replace_message(), name="deals-page")

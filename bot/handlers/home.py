@@ -17,7 +17,7 @@ from store.models import Partner, Person, Role
 
 
 async def _manager_blocks(session: AsyncSession, now: datetime) -> list[blocks.Block]:
-    queue, recent = await pending_queue(session), await recent_decisions(session)
+    queue, recent = await pending_queue(session, now=now), await recent_decisions(session)
     return [
         blocks.header("Waiting for a decision"),
         *deal_views.pending_queue(queue, now),

@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from bot import blocks
 from bot.context import Services
 from bot.domain.access import identify_slack_user
-from bot.errors import AccessDenied
-from bot.payloads import listener_name, slack_user
+from bot.errors import AccessDenied, ForgedRequest
+from bot.handlers.errors import audit_refusal
+from bot.mrkdwn import escape
+from bot.payloads import slack_user
 from store.models import SlackReceipt
 
 log = logging.getLogger(__name__)
@@ -23,12 +25,23 @@ log = logging.getLogger(__name__)
 Next = Callable[[], Awaitable[None]]
 
 
+def home_teams(services: Services, context: AsyncBoltContext) -> frozenset[str]:
+    """The vendor's own workspaces: PARTNERBOT_SLACK_TEAM_IDS, else the bot token's own
+    workspace (auth.test, which Bolt has already asked)."""
+    if services.settings.slack_team_ids:
+        return frozenset(services.settings.slack_team_ids)
+    result = context.authorize_result
+    return frozenset({result.team_id}) if result is not None and result.team_id else frozenset()
+
+
 def _refusal(
     body: dict[str, Any], message: str, services: Services, context: AsyncBoltContext
 ) -> BoltResponse:
     """Answer a refused request in the way its kind of payload allows."""
-    if "command" in body:
-        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
+    if "type" not in body and "command" in body:
+        return BoltResponse(
+            status=200, body={"response_type": "ephemeral", "text": escape(message)}
+        )
     kind = body.get("type")
     if kind == "view_submission":
         return BoltResponse(
@@ -39,7 +52,7 @@ def _refusal(
         services.tasks.spawn(
             services.slack_http.respond(
                 body["response_url"],
-                text=message,
+                text=escape(message),
                 response_type="ephemeral",
                 replace_original=False,
             ),
@@ -87,24 +100,21 @@ def register(app: AsyncApp, services: Services) -> None:
         body: dict[str, Any], context: AsyncBoltContext, next: Next
     ) -> BoltResponse | None:
         user_id, team_id = slack_user(body)
-        if user_id is None:
-            await next()
-            return None
         try:
+            if user_id is None:  # every payload we handle names the person behind it
+                raise ForgedRequest()
             context["person"] = await identify_slack_user(
                 services.db,
                 services.directory,
                 user_id=user_id,
                 team_id=team_id,
+                home_teams=home_teams(services, context),
                 now=services.clock(),
             )
         except AccessDenied as refused:
-            log.warning(
-                "refused slack user %s (%s): %s",
-                user_id,
-                listener_name(body),
-                type(refused).__name__,
-            )
+            await audit_refusal(services, body, None, refused)
+            if user_id is None:
+                return BoltResponse(status=400, body={"error": "no_user"})
             return _refusal(body, refused.message, services, context)
         await next()
         return None

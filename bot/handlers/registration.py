@@ -21,6 +21,7 @@ from bot.domain.registration import (
     record_registration,
 )
 from bot.ids import ActionId, Shortcut, SlashCommand, ViewId
+from bot.mrkdwn import md
 from store.models import Person, Role
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def register(app: AsyncApp, services: Services) -> None:
                 result = await record_registration(
                     session,
                     submission,
-                    idempotency_key=f"view:{view['id']}",
+                    # The view id alone is not secret: bind the retry key to the submitter.
+                    idempotency_key=f"view:{view['id']}:person:{person.id}",
                     settings=services.settings,
                     now=now,
                 )
@@ -87,7 +89,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         deal, partner = result.deal, result.partner
         blocks = deal_views.approval_card(deal, partner.name, person.name)
-        text = f"New deal registration: {deal.customer_company} ({partner.name})"
+        text = md("New deal registration: {} ({})", deal.customer_company, partner.name)
         channel = services.settings.deal_desk_channel
         posted = await notify.post(client, channel, text, blocks) if channel else None
         if partner.channel_manager_id is not None:

@@ -1,7 +1,8 @@
 """The inbound mail pipeline: every received message gets exactly one recorded outcome.
 
-    parse → deduplicate → classify (auto-reply, bounce, our own) → authenticate (signed
-    reply address, sender) → extract the new text → act → write to the CRM timeline
+    parse → deduplicate → classify (too large, unparseable, our own, bounce, auto-reply)
+    → authenticate (one From, our server's verdict, signed reply address) → extract the
+    new text → act → write to the CRM timeline
 
 `ingest_many()` is the one entry point and the error boundary. Messages are processed in
 batches, one transaction each: the outcome rows, the domain changes and their CRM writes
@@ -9,19 +10,22 @@ commit together, keyed by Message-ID (a hash of the raw message when there is no
 message processed twice — a restart, a concurrent copy — acts once. The common replies
 (acknowledgements, comments) are applied for the whole batch with a fixed number of
 queries. If a batch fails, its messages are retried one by one, so one bad message is
-kept as FAILED with its error and holds no other back. Refused mail is kept with its
-reason (`partnerbot mail rejected`) and its sender gets one short explanation per reason
-per day; auto-replies and bounces never get an answer.
+kept as FAILED with its error and holds no other back; a message that cannot be parsed is
+not FAILED but REJECTED (no retry would parse it). Refused mail is kept with its reason
+(`partnerbot mail rejected`); one short explanation goes to an address known to be its
+owner's, at most one per reason and REFUSALS_PER_DAY in all per address a day. Mail that
+failed or lacked authentication, auto-replies and bounces never get an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,19 +36,21 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.access import find_by_email
-from bot.mail import replies
+from bot.mail import bounces, replies
 from bot.mail.outbound import Outbox, Outgoing
 from bot.mail.reading import (
     Parsed,
-    bounced_addresses,
-    extract,
+    Received,
+    Unparseable,
     is_auto_reply,
     is_bounce,
     is_own,
+    is_own_address,
+    kept,
     message_key,
     read,
     read_all,
+    reply_text,
 )
 from bot.mail.replies import REFUSALS, Refusal, Reply
 from bot.settings import Settings
@@ -54,6 +60,7 @@ from store.models import InboundEmail, Person, Role, SentNudge
 log = logging.getLogger(__name__)
 
 BATCH = 100  # messages per transaction
+REFUSALS_PER_DAY = 3  # refusals mailed to one address a day, whatever their reasons
 
 
 class Outcome(StrEnum):
@@ -105,6 +112,7 @@ class _Item:
     earlier: InboundEmail | None = None  # a failed attempt, replaced by this one
     reply: Reply | None = None
     refusal: Refusal | None = None
+    told: Person | None = None  # who is mailed the refusal
 
 
 def parser_pool() -> ProcessPoolExecutor:
@@ -113,7 +121,7 @@ def parser_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
-async def _read(ctx: MailContext, raws: Sequence[bytes]) -> list[Parsed]:
+async def _read(ctx: MailContext, raws: Sequence[Received]) -> list[Parsed]:
     """Parse a batch: in the parser process when there is one, else here."""
     max_bytes = ctx.settings.mail_max_bytes
     if ctx.parsers is None or len(raws) < 2:
@@ -126,7 +134,7 @@ async def _read(ctx: MailContext, raws: Sequence[bytes]) -> list[Parsed]:
         ctx.parsers = None
         return [read(raw, max_bytes) for raw in raws]
     for mail, raw in zip(mails, raws, strict=True):
-        mail.raw = raw
+        mail.raw = kept(raw, max_bytes)
     return mails
 
 
@@ -138,34 +146,48 @@ async def _seen(db: Database, keys: list[str]) -> dict[str, InboundEmail]:
         return {row.message_id: row for row in rows.all()}
 
 
+async def _too_large(
+    session: AsyncSession, mail: Parsed, settings: Settings, now: datetime
+) -> Refusal:
+    """Mail over the size limit (only its headers were read): refused, and answered only
+    when its headers authenticate the sender."""
+    detail = f"{mail.size} bytes"
+    try:
+        person, _token = await replies.authenticate(session, mail, settings, now=now)
+    except Refusal as unauthenticated:
+        return Refusal("too_large", f"{detail}; not answered: {unauthenticated.reason}")
+    return Refusal("too_large", detail, person=person, answerable=True)
+
+
 async def _classify(session: AsyncSession, item: _Item, settings: Settings, now: datetime) -> None:
-    """Own mail, bounce, auto-reply, or a reply to authenticate (→ item.reply or .refusal)."""
+    """Too large, unparseable, own mail, bounce, auto-reply, or a reply to authenticate
+    (→ item.reply or .refusal)."""
     mail, result = item.mail, item.result
-    if len(mail.raw) > settings.mail_max_bytes:
-        item.refusal = Refusal("too_large", f"{len(mail.raw)} bytes")
+    if mail.size > settings.mail_max_bytes:
+        item.refusal = await _too_large(session, mail, settings, now)
+    elif mail.problem is not None:
+        item.refusal = Refusal("unparseable", mail.problem)
     elif is_own(mail, settings):
         result.outcome = Outcome.OWN_MAIL
     elif is_bounce(mail):
         result.outcome = Outcome.BOUNCE
-        bounced = bounced_addresses(mail)
-        result.reason = "bounced: " + (", ".join(bounced) or "unknown recipient")
-        for address in bounced:
-            person = await find_by_email(session, address)
-            if person is not None and person.email_bouncing_since is None:
-                person.email_bouncing_since = now
-                session.add(person)
+        result.reason = await bounces.record(session, mail, now=now)
     elif is_auto_reply(mail):
         result.outcome = Outcome.AUTO_REPLY
     else:
         try:
             person, token = await replies.authenticate(session, mail, settings, now=now)
+            text = reply_text(mail)
         except Refusal as refusal:
             item.refusal = refusal
             return
+        except Unparseable as exc:
+            item.refusal = Refusal("unparseable", str(exc))
+            return
         result.person_id = person.id
         result.subject_kind, result.subject_id = str(token.kind), token.subject_id
-        result.text = mail.reply if mail.reply is not None else extract(mail)
-        item.reply = Reply(person, token, mail, result.text)
+        result.text = text
+        item.reply = Reply(person, token, mail, text)
 
 
 async def _act(
@@ -186,8 +208,10 @@ async def _act(
         try:
             async with session.begin_nested():
                 item.result.action = await replies.act(session, item.reply, settings, now=now)
-        except Refusal as refusal:
-            item.refusal, item.reply = refusal, None
+        except Refusal as refusal:  # to an authenticated sender: they may hear why
+            person = refusal.person or item.reply.person
+            item.refusal = replace(refusal, person=person, answerable=True)
+            item.reply = None
     actions = await replies.acknowledge_all(session, [i.reply for i in acks if i.reply], now=now)
     for item, action in zip(acks, actions, strict=True):
         item.result.action = action
@@ -198,27 +222,56 @@ async def _act(
     await replies.write_notes(session, acted, now=now)
 
 
-async def _first_refusal_today(
-    session: AsyncSession, address: str, reason: str, now: datetime
-) -> bool:
-    """Claim today's one refusal of this reason to this address (False if already sent)."""
+class _NoSlotLeft(Exception):
+    """Today's refusals to an address are used up."""
+
+
+def _address_key(address: str) -> str:
+    """An address as a `sent_nudge` key (which holds 128 characters)."""
+    address = address.lower()
+    if len(address) <= 128:
+        return address
+    return "sha256:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+async def _claim(session: AsyncSession, kind: str, key: str, due: str, now: datetime) -> bool:
+    """Insert a `sent_nudge` row in a savepoint; False when it was already there."""
     try:
         async with session.begin_nested():
-            session.add(
-                SentNudge(
-                    kind="mail.refusal",
-                    subject_key=address[:128],
-                    due_key=f"{reason}:{now.date().isoformat()}",
-                    sent_at=now,
-                )
-            )
+            session.add(SentNudge(kind=kind, subject_key=key, due_key=due, sent_at=now))
         return True
     except IntegrityError:
         return False
 
 
+async def _claim_refusal(session: AsyncSession, address: str, reason: str, now: datetime) -> bool:
+    """Claim a refusal to this address today: one per reason and REFUSALS_PER_DAY in all,
+    however many senders (or From addresses) cause them. The claims are `sent_nudge` rows in
+    the batch's transaction, so concurrent workers cannot both take the same one."""
+    key, day = _address_key(address), now.date().isoformat()
+    try:
+        async with session.begin_nested():
+            if not await _claim(session, "mail.refusal", key, f"{reason}:{day}", now):
+                return False
+            for slot in range(1, REFUSALS_PER_DAY + 1):
+                if await _claim(session, "mail.refusal.day", key, f"{day}:{slot}", now):
+                    return True
+            raise _NoSlotLeft  # undoes the claim of this reason too
+    except _NoSlotLeft:
+        return False
+
+
+def _addressee(mail: Parsed, refusal: Refusal, settings: Settings) -> Person | None:
+    """Whom a refusal may be mailed to: the person it concerns, else the sender — only when
+    that address is known to be theirs (see `Refusal.answerable`), and never ourselves."""
+    if not refusal.answerable or refusal.reason not in REFUSALS:
+        return None
+    person = refusal.person or Person(id=None, name="", email=mail.sender, role=Role.PARTNER)
+    return None if is_own_address(person.email, settings) else person
+
+
 async def _settle(session: AsyncSession, item: _Item, settings: Settings, now: datetime) -> None:
-    """The outcome's reason; a refusal's outcome, and whether its sender is told today."""
+    """The outcome's reason; a refusal's outcome, and whether (and whom) it is told today."""
     result, refusal = item.result, item.refusal
     if result.action:
         result.reason = result.action
@@ -228,17 +281,19 @@ async def _settle(session: AsyncSession, item: _Item, settings: Settings, now: d
     result.reason = refusal.reason + (f": {refusal.detail}" if refusal.detail else "")
     if refusal.person is not None:
         result.person_id = refusal.person.id
-    if item.mail.sender and not is_own(item.mail, settings):
-        result.replied = await _first_refusal_today(session, item.mail.sender, refusal.reason, now)
+    told = _addressee(item.mail, refusal, settings)
+    if told is not None and await _claim_refusal(session, told.email, refusal.reason, now):
+        item.told, result.replied = told, True
 
 
 def _row(item: _Item, source: str, now: datetime) -> dict[str, Any]:
     """The message's `inbound_email` row (the raw message is kept unless it was acted on)."""
     mail, result = item.mail, item.result
+    sender = mail.sender or ", ".join(mail.headers.all("from"))
     return {
         "message_id": result.key,
         "received_at": now,
-        "from_address": mail.sender[:320],
+        "from_address": sender[:320],
         "subject": mail.subject[:2000],
         "person_id": result.person_id,
         "outcome": result.outcome,
@@ -248,7 +303,7 @@ def _row(item: _Item, source: str, now: datetime) -> dict[str, Any]:
         "subject_id": result.subject_id,
         "raw": None if result.outcome == Outcome.ACTED else mail.raw,
         "source": source,
-        "size": len(mail.raw),
+        "size": mail.size,
     }
 
 
@@ -304,24 +359,24 @@ async def _keep_failed(
         return False
 
 
-async def _send_refusal(ctx: MailContext, mail: Parsed, refusal: Refusal, now: datetime) -> None:
+async def _send_refusal(ctx: MailContext, item: _Item, now: datetime) -> None:
+    """Mail the refusal to whom `_settle` chose."""
+    mail, refusal, told = item.mail, item.refusal, item.told
+    assert refusal is not None and told is not None
     if ctx.mail_outbox is None:
-        log.warning(
-            "no SMTP configured: the refusal to %s (%s) was not sent", mail.sender, refusal.reason
-        )
+        log.warning("no SMTP configured: a refusal (%s) was not sent", refusal.reason)
         return
     explanation, advice = REFUSALS[refusal.reason]
-    person = refusal.person or Person(id=None, name="", email=mail.sender, role=Role.PARTNER)
     await ctx.mail_outbox.send(
         Outgoing(
-            person=person,
+            person=told,
             template="refusal",
             context={
                 "original_subject": mail.subject,
                 "explanation": explanation.format(detail=refusal.detail),
                 "advice": advice,
             },
-            in_reply_to=mail.headers.get("message-id") or None,
+            in_reply_to=mail.headers.first("message-id") or None,
         ),
         now=now,
     )
@@ -347,7 +402,7 @@ async def _process(
 
 
 async def ingest_many(
-    ctx: MailContext, raws: Sequence[bytes], *, source: str, now: datetime | None = None
+    ctx: MailContext, raws: Sequence[Received], *, source: str, now: datetime | None = None
 ) -> list[Result]:
     """Process received messages in order, one outcome each; the pipeline's error boundary.
 
@@ -368,9 +423,9 @@ async def ingest_many(
             items = await _process(ctx, mails, source, now)
         except Exception as exc:
             log.exception("%d message(s) could not be processed; the source keeps them", len(chunk))
+            held = [kept(raw, ctx.settings.mail_max_bytes) for raw in chunk]
             results += [
-                Result(Outcome.FAILED, message_key("", raw), str(exc), stored=False)
-                for raw in chunk
+                Result(Outcome.FAILED, message_key("", raw), str(exc), stored=False) for raw in held
             ]
             continue
         for item in items:
@@ -378,17 +433,17 @@ async def ingest_many(
             log.info(
                 "mail %s from %s: %s %s", mail.key, mail.sender, result.outcome, result.reason or ""
             )
-            if item.refusal is not None and result.replied:
+            if item.told is not None:
                 try:
-                    await _send_refusal(ctx, mail, item.refusal, now)
+                    await _send_refusal(ctx, item, now)
                 except Exception:
-                    log.exception("could not send the refusal to %s", mail.sender)
+                    log.exception("could not send the refusal for %s", mail.key)
             results.append(result)
     return results
 
 
 async def ingest(
-    ctx: MailContext, raw: bytes, *, source: str, now: datetime | None = None
+    ctx: MailContext, raw: Received, *, source: str, now: datetime | None = None
 ) -> Result:
     """Process one received message (see `ingest_many`)."""
     [result] = await ingest_many(ctx, [raw], source=source, now=now)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import aiosmtplib
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import select
 
 from bot.mail import tokens
 from bot.mail.tokens import ReplyToken, SubjectKind
@@ -73,6 +74,7 @@ class Outgoing:
     kind: SubjectKind | None = None  # with subject_id: the reply address it invites
     subject_id: int | None = None
     in_reply_to: str | None = None
+    message_id: str | None = None  # fixed by the caller when a resend must be recognisable
 
 
 def sender_parts(settings: Settings) -> tuple[str, str]:
@@ -136,7 +138,7 @@ class Outbox:
         message["To"] = Address(person.name, addr_spec=person.email)
         message["Subject"] = subject
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = make_msgid(domain=domain)
+        message["Message-ID"] = outgoing.message_id or make_msgid(domain=domain)
         if reply_to:
             message["Reply-To"] = Address(name, addr_spec=reply_to)
         if outgoing.in_reply_to:
@@ -151,17 +153,23 @@ class Outbox:
         """Compose, record and send (transient failures retried) at `now`; the record tells
         the outcome."""
         message = await self.compose(outgoing, now=now)
-        row = OutboundEmail(
-            message_id=str(message["Message-ID"]),
-            person_id=outgoing.person.id,
-            to_address=outgoing.person.email,
-            template=outgoing.template,
-            subject=str(message["Subject"]),
-            subject_kind=str(outgoing.kind) if outgoing.kind else None,
-            subject_id=outgoing.subject_id,
-            created_at=now,
-        )
         async with self.db.session() as session:
+            row = (
+                await session.exec(
+                    select(OutboundEmail).where(
+                        OutboundEmail.message_id == str(message["Message-ID"])
+                    )
+                )
+            ).first() or OutboundEmail(
+                message_id=str(message["Message-ID"]),
+                person_id=outgoing.person.id,
+                to_address=outgoing.person.email,
+                template=outgoing.template,
+                subject=str(message["Subject"]),
+                subject_kind=str(outgoing.kind) if outgoing.kind else None,
+                subject_id=outgoing.subject_id,
+                created_at=now,
+            )
             session.add(row)
         status, error, attempts = await self._deliver(message)
         async with self.db.session() as session:

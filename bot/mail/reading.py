@@ -6,18 +6,21 @@ charset work, mail-parser-reply (plus a few client quirks) strips quotes and sig
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.utils import parseaddr
 from typing import Any
 
 import html2text
 import mailparser
+from mailparser.utils import decode_header_part
 from mailparser_reply import EmailReplyParser
 
+from bot.mail.headers import Headers, sender
+from bot.mail.mime import deeper_than, message_ids, returned_message_ids
 from bot.mail.outbound import sender_parts
 from bot.settings import Settings
 
@@ -43,7 +46,20 @@ BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
-FINAL_RECIPIENT = re.compile(rb"(?im)^(?:final|original)-recipient:\s*rfc822;\s*<?([^\s>]+)>?")
+RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
+HEAD_BYTES = 64 * 1024  # what is read of a message over the size limit: its headers
+MAX_MIME_DEPTH = 50  # parts nested deeper make a message unparseable (real mail nests < 10)
+
+
+@dataclass(frozen=True)
+class Oversize:
+    """The head of a message too large to take in whole, and its full size in bytes."""
+
+    head: bytes
+    size: int
+
+
+Received = bytes | Oversize  # what a source hands the pipeline
 
 
 @dataclass
@@ -51,22 +67,32 @@ class Parsed:
     """What the pipeline needs from a message."""
 
     key: str  # Message-ID, or sha256 of the raw bytes
-    sender: str  # From address, lowercase
+    sender: str  # the one From address, lowercase ("" when there is not exactly one)
     subject: str
-    headers: dict[str, str]  # lowercase names
+    headers: Headers
     recipients: list[str]  # To, Cc, Delivered-To, X-Original-To values
     text: str
     html: str
     content_type: str
-    raw: bytes = field(repr=False)
+    raw: bytes = field(repr=False)  # all of it, or the head of a message over the size limit
+    size: int = 0  # the whole message's, in bytes
+    sender_problem: str | None = None  # why there is no one From address
+    problem: str | None = None  # why it could not be parsed: it never will be
+    originals: list[str] = field(default_factory=list)  # Message-IDs it answers or returns
     reply: str | None = None  # the extracted new text, when read ahead by `read_all`
+
+
+class Unparseable(Exception):
+    """A message whose text no retry will read."""
 
 
 # --- parse ------------------------------------------------------------------------------
 
 
 def _clean(value: Any) -> str:
-    return str(value or "").replace("\x00", "")
+    """Text the store takes: no NUL, no lone surrogate."""
+    text = str(value or "").replace("\x00", "")
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 FOLD = re.compile(r"\r?\n[ \t]*")
@@ -83,56 +109,83 @@ def message_key(message_id: str, raw: bytes) -> str:
     return message_id[:900] if message_id else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def _envelope(message: Message, raw: bytes, size: int) -> Parsed:
+    """The header-borne part of a Parsed: sender, subject, recipients, key."""
+    headers = Headers.of((name, _header(value)) for name, value in message.items())
+    who = sender(headers)
+    references = headers.first("in-reply-to") + " " + headers.first("references")
+    return Parsed(
+        key=message_key(headers.first("message-id"), raw),
+        sender=who.address,
+        sender_problem=who.problem,
+        subject=_clean(decode_header_part(headers.first("subject"))),
+        headers=headers,
+        recipients=[v for n, v in headers.fields if n in RECIPIENT_HEADERS and v],
+        text="",
+        html="",
+        content_type=message.get_content_type(),
+        raw=raw,
+        size=size,
+        originals=message_ids(references),
+    )
+
+
 def parse(raw: bytes) -> Parsed:
     """mail-parser does the MIME and charset work; NUL bytes and bad headers are tolerated."""
     mail = mailparser.parse_from_bytes(raw.replace(b"\x00", b""))
-    message: Message = mail.message
-    items = [(name.lower(), _header(value)) for name, value in message.items()] if message else []
-    headers = dict(items)
-    sender = parseaddr(headers.get("from", ""))[1].lower()
-    recipients = [v for n, v in items if n in ("to", "cc", "delivered-to", "x-original-to")]
-    return Parsed(
-        key=message_key(_header(mail.message_id), raw),
-        sender=sender,
-        subject=_header(mail.subject),
-        headers=headers,
-        recipients=[r for r in recipients if r],
-        text="\n".join(_clean(t) for t in mail.text_plain),
-        html="\n".join(_clean(h) for h in mail.text_html),
-        content_type=message.get_content_type() if message is not None else "text/plain",
-        raw=raw,
-    )
+    message: Message = mail.message if mail.message is not None else Message()
+    parsed = _envelope(message, raw, len(raw))
+    parsed.text = "\n".join(_clean(t) for t in mail.text_plain)
+    parsed.html = "\n".join(_clean(h) for h in mail.text_html)
+    parsed.originals = returned_message_ids(message) + parsed.originals
+    return parsed
 
 
-def parse_envelope(raw: bytes) -> Parsed:
-    """Headers only (for mail too large to parse whole)."""
-    head = BytesHeaderParser().parsebytes(raw[:65536])
-    headers = {k.lower(): _header(v) for k, v in head.items()}
-    return Parsed(
-        key=message_key(headers.get("message-id", ""), raw),
-        sender=parseaddr(headers.get("from", ""))[1].lower(),
-        subject=headers.get("subject", ""),
-        headers=headers,
-        recipients=[headers.get(n, "") for n in ("to", "cc", "delivered-to") if headers.get(n)],
-        text="",
-        html="",
-        content_type=head.get_content_type(),
-        raw=raw,
-    )
+def parse_envelope(head: bytes, size: int) -> Parsed:
+    """Headers only (of mail too large to parse whole, or that could not be parsed)."""
+    return _envelope(BytesHeaderParser().parsebytes(head[:HEAD_BYTES]), head, size)
 
 
-def read(raw: bytes, max_bytes: int) -> Parsed:
-    """Parse a message whole, or only its headers when it is over the size limit."""
-    return parse_envelope(raw) if len(raw) > max_bytes else parse(raw)
+def _unparseable(raw: bytes, size: int, problem: str) -> Parsed:
+    """A message no parser will read, with what its headers say (if even they can be read)."""
+    try:
+        parsed = parse_envelope(raw, size)
+    except Exception:  # headers the stdlib cannot read either: the bytes are all there is
+        parsed = Parsed(message_key("", raw), "", "", Headers(), [], "", "", "", raw, size)
+    parsed.problem = problem
+    return parsed
 
 
-def read_all(raws: list[bytes], max_bytes: int) -> list[Parsed]:
+def kept(received: Received, max_bytes: int) -> bytes:
+    """The bytes of a received message that are held: all, or the head of an oversize one."""
+    if isinstance(received, Oversize):
+        return received.head[:HEAD_BYTES]
+    return received if len(received) <= max_bytes else received[:HEAD_BYTES]
+
+
+def read(received: Received, max_bytes: int) -> Parsed:
+    """Parse a message whole; only its headers when it is over the size limit; and mark it
+    unparseable when it cannot be parsed — whatever a parser raises on it, it will again."""
+    size = received.size if isinstance(received, Oversize) else len(received)
+    raw = kept(received, max_bytes)
+    try:
+        if size > max_bytes:
+            return parse_envelope(raw, size)
+        if deeper_than(raw, MAX_MIME_DEPTH):
+            return _unparseable(raw, size, f"MIME parts nested over {MAX_MIME_DEPTH} deep")
+        return parse(raw)
+    except Exception as exc:  # parsers on hostile input: whatever they raise, they will again
+        return _unparseable(raw, size, f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def read_all(received: list[Received], max_bytes: int) -> list[Parsed]:
     """Read messages and extract their replies ahead (in a worker process, see
     `inbound.ingest_many`); the raw bytes are left out of the answer — the caller has them."""
-    mails = [read(raw, max_bytes) for raw in raws]
+    mails = [read(one, max_bytes) for one in received]
     for mail in mails:
-        if len(mail.raw) <= max_bytes:
-            mail.reply = extract(mail)
+        if mail.problem is None and mail.size <= max_bytes:
+            with contextlib.suppress(Exception):  # `reply_text` tries again, and tells why
+                mail.reply = extract(mail)
         mail.raw = b""
     return mails
 
@@ -149,11 +202,13 @@ def is_bounce(mail: Parsed) -> bool:
 
 
 def is_auto_reply(mail: Parsed) -> bool:
-    """Out-of-office and other automatic mail (RFC 3834 and the headers clients really send)."""
+    """Out-of-office and other automatic mail (RFC 3834 and the headers clients really send);
+    any copy of a header saying so counts."""
     h = mail.headers
-    if h.get("auto-submitted", "no").strip().lower() not in ("", "no"):
+    if any(v.strip().lower() not in ("", "no") for v in h.all("auto-submitted")):
         return True
-    if h.get("precedence", "").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+    bulk = ("bulk", "junk", "list", "auto_reply")
+    if any(v.strip().lower() in bulk for v in h.all("precedence")):
         return True
     if any(n in h for n in ("x-autoreply", "x-autorespond", "x-autoresponse", "list-id")):
         return True
@@ -162,11 +217,6 @@ def is_auto_reply(mail: Parsed) -> bool:
             re.sub(r"^(?:re|aw|fw|fwd|wg|tr|sv)\s*:\s*", "", mail.subject, flags=re.I)
         )
     )
-
-
-def bounced_addresses(mail: Parsed) -> list[str]:
-    """The recipients a delivery report says failed."""
-    return sorted({m.decode(errors="replace").lower() for m in FINAL_RECIPIENT.findall(mail.raw)})
 
 
 # --- extract ----------------------------------------------------------------------------
@@ -190,6 +240,17 @@ def extract(mail: Parsed) -> str:
     if not text.strip() and replies and replies[0].content:
         text = replies[0].content
     return _cut_quotes(text)[:MAX_TEXT]
+
+
+def reply_text(mail: Parsed) -> str:
+    """The new text of a reply, read ahead or now. Raises Unparseable when the stripper
+    breaks on it (it would again)."""
+    if mail.reply is not None:
+        return mail.reply
+    try:
+        return extract(mail)
+    except Exception as exc:  # third-party text code on hostile input
+        raise Unparseable(f"its text: {type(exc).__name__}") from exc
 
 
 QUOTE_START = re.compile(
@@ -234,9 +295,13 @@ def _own_addresses(settings: Settings) -> tuple[str, str]:
     return address.lower(), (settings.reply_domain or "").lower()
 
 
+def is_own_address(address: str, settings: Settings) -> bool:
+    """Our own address, or one at our reply domain."""
+    own, domain = _own_addresses(settings)
+    address = address.lower()
+    return bool(address) and (address == own or (bool(domain) and address.endswith("@" + domain)))
+
+
 def is_own(mail: Parsed, settings: Settings) -> bool:
     """Mail from our own address (or our reply domain): a loop, never answered."""
-    address, domain = _own_addresses(settings)
-    return bool(mail.sender) and (
-        mail.sender == address or (bool(domain) and mail.sender.endswith("@" + domain))
-    )
+    return is_own_address(mail.sender, settings)

@@ -10,7 +10,9 @@ domain services the Slack screens call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain import announcements, audit, crm_records, decisions, outbox
 from bot.domain.access import find_by_email
 from bot.errors import UserFacingError
-from bot.mail import tokens
+from bot.mail import authresults, tokens
+from bot.mail.authresults import Trust
 from bot.mail.reading import Parsed
 from bot.mail.tokens import SubjectKind, TokenError
 from bot.settings import Settings
@@ -38,7 +41,12 @@ from store.models import (
     TrainingModule,
 )
 
-# Reasons for refusal, with the one-paragraph explanation the sender gets.
+log = logging.getLogger(__name__)
+
+# Reasons for refusal that may be answered, with the one-paragraph explanation the sender
+# gets. Mail that failed or lacked authentication (ambiguous_sender, spoofed_sender,
+# unauthenticated, unparseable; a stranger's when no receiving server vouched for it) is
+# refused without an answer: its From may be anyone's.
 REFUSALS = {
     "unknown_sender": (
         "We could not match your address to anyone in our partner program.",
@@ -64,10 +72,6 @@ REFUSALS = {
         "Your access to our partner program has ended.",
         "If that is a mistake, please contact your channel manager.",
     ),
-    "spoofed_sender": (
-        "Your email failed the sender checks (DMARC) of your own domain.",
-        "Please reply again from your usual mail program.",
-    ),
     "too_large": (
         "Your email was larger than we accept.",
         "Please reply without attachments.",
@@ -78,27 +82,44 @@ REFUSALS = {
 
 @dataclass
 class Refusal(Exception):
-    """Authentication or action refused: the sender hears why (once a day per reason)."""
+    """Authentication or action refused. `person` is whom it concerns; `answerable` says that
+    person's address (else the From) is known to be theirs — a verified reply address, or a
+    From our receiving server vouched for — so it may be told why."""
 
     reason: str
     detail: str = ""
     person: Person | None = None
+    answerable: bool = False
 
 
-def _dmarc_failed(mail: Parsed) -> bool:
-    return "dmarc=fail" in mail.headers.get("authentication-results", "").lower()
+@functools.cache
+def _warn_unverified() -> None:
+    log.warning(
+        "PARTNERBOT_MAIL_AUTHSERV_ID is not set: no Authentication-Results header is trusted, "
+        "senders are checked by their signed reply address and From only"
+    )
 
 
-async def authenticate(
-    session: AsyncSession, mail: Parsed, settings: Settings, *, now: datetime
+def _vouched(mail: Parsed, settings: Settings) -> bool:
+    """Whether our receiving server vouched for the From (see `authresults`); refuses when
+    it did not. Without PARTNERBOT_MAIL_AUTHSERV_ID no header can be trusted: False."""
+    if not settings.mail_authserv_id:
+        _warn_unverified()
+        return False
+    domain = mail.sender.rpartition("@")[2]
+    found = authresults.verdict(
+        mail.headers.all("authentication-results"), settings.mail_authserv_id, domain
+    )
+    if found.trust == Trust.PASS:
+        return True
+    reason = "spoofed_sender" if found.trust == Trust.FAIL else "unauthenticated"
+    raise Refusal(reason, found.detail)
+
+
+async def _token(
+    session: AsyncSession, text: str, settings: Settings, now: datetime, vouched: bool
 ) -> tuple[Person, tokens.ReplyToken]:
-    """The person behind a reply and what it is about; or a Refusal."""
-    if _dmarc_failed(mail):
-        raise Refusal("spoofed_sender")
-    text = tokens.find(mail.recipients, domain=settings.reply_domain or "")
-    if text is None:
-        known = await find_by_email(session, mail.sender) if mail.sender else None
-        raise Refusal("missing_token" if known else "unknown_sender", person=known)
+    """The person a reply token names, and the token, verified."""
     try:
         claimed = tokens.read(text)
         person = await session.get(Person, claimed.person_id)
@@ -109,12 +130,32 @@ async def authenticate(
             text, secret_key=secret, person_secret=person.mail_secret, today=now.date()
         )
     except TokenError as exc:
-        raise Refusal(exc.reason, str(exc)) from exc
+        raise Refusal(exc.reason, str(exc), answerable=vouched) from exc
+    return person, token
+
+
+async def authenticate(
+    session: AsyncSession, mail: Parsed, settings: Settings, *, now: datetime
+) -> tuple[Person, tokens.ReplyToken]:
+    """The person behind a reply and what it is about; or a Refusal. One From address, our
+    receiving server's verdict (when configured), the signed reply address and its owner's
+    address, in that order."""
+    if mail.sender_problem is not None:
+        raise Refusal("ambiguous_sender", mail.sender_problem)
+    vouched = _vouched(mail, settings)
+    text = tokens.find(mail.recipients, domain=settings.reply_domain or "")
+    if text is None:
+        known = await find_by_email(session, mail.sender)
+        reason = "missing_token" if known else "unknown_sender"
+        raise Refusal(reason, person=known, answerable=vouched)
+    person, token = await _token(session, text, settings, now, vouched)
     if person.revoked_at is not None:
-        raise Refusal("revoked", person=person)
+        raise Refusal("revoked", person=person, answerable=True)
     addresses = {person.email.lower(), *(a.lower() for a in person.email_aliases or [])}
     if mail.sender not in addresses:
-        raise Refusal("wrong_sender", f"{mail.sender} is not {person.email}", person=person)
+        raise Refusal(
+            "wrong_sender", f"{mail.sender} is not {person.email}", person=person, answerable=True
+        )
     return person, token
 
 
@@ -318,7 +359,7 @@ async def act(session: AsyncSession, reply: Reply, settings: Settings, *, now: d
             )
             return "deal.withdrawn"
         if verb == "extend":
-            days = re.match(r"(\d+)", rest)
+            days = re.match(r"(\d{1,6})", rest)  # more digits are no number of days
             if days is None:
                 raise Refusal("not_applied", "write the days after “extend” (15, 30 or 60).")
             await decisions.request_extension(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from enum import StrEnum
 
 EPOCH = date(2020, 1, 1)
 SIGNATURE_CHARS = 16  # 80 bits
+MAX_ID = 2**31 - 1  # ids are the database's INTEGER: a larger one is no id of ours
+TOKEN = re.compile(r"([adpt])([0-9a-z]{1,7})\.([0-9a-z]{1,7})\.([0-9a-z]{1,4})\.([a-z2-7]{16})")
 
 
 class SubjectKind(StrEnum):
@@ -93,19 +96,28 @@ def expiry(now: datetime, days: int) -> date:
     return (now.astimezone(UTC) + timedelta(days=days)).date()
 
 
+def _id(digits: str) -> int:
+    number = int(digits, 36)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"id out of range: {digits}")
+    return number
+
+
 def read(text: str) -> ReplyToken:
-    """What a token claims, unverified (verify with `check`). Raises TokenError."""
-    parts = text.lower().split(".")
+    """What a token claims, unverified (verify with `check`): its ids are database ids
+    (1 to 2**31-1) or it is forged. Raises TokenError."""
+    match = TOKEN.fullmatch(text.lower())
     try:
-        head, subject, days, _signature_part = parts
-        kind = KINDS[head[0]]
+        if match is None:
+            raise ValueError("not a token")
+        code, person, subject, days, _signature_part = match.groups()
         return ReplyToken(
-            person_id=int(head[1:], 36),
-            kind=kind,
-            subject_id=int(subject, 36),
+            person_id=_id(person),
+            kind=KINDS[code],
+            subject_id=_id(subject),
             expires=EPOCH + timedelta(days=int(days, 36)),
         )
-    except (ValueError, KeyError, IndexError, OverflowError) as exc:
+    except (ValueError, KeyError, OverflowError) as exc:
         raise TokenError("forged_token", "the reply address is not one partnerbot made") from exc
 
 

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.domain import audit, people
 from bot.domain.access import (
+    ForeignWorkspace,
     MissingRole,
     RevokedPerson,
     SlackProfile,
@@ -33,8 +34,13 @@ class FakeDirectory:
         return self.profiles.get(user_id)
 
 
+HOME = frozenset({"T1"})  # the vendor's own workspace
+
+
 async def _identify(db: Database, directory: FakeDirectory, user_id: str, team_id: str = "T1"):
-    return await identify_slack_user(db, directory, user_id=user_id, team_id=team_id, now=NOW)
+    return await identify_slack_user(
+        db, directory, user_id=user_id, team_id=team_id, home_teams=HOME, now=NOW
+    )
 
 
 async def test_a_known_slack_user_is_found_without_asking_slack(program: Database) -> None:
@@ -114,6 +120,29 @@ async def test_an_email_linked_to_another_slack_account_is_not_taken_over(
     )
     with pytest.raises(UnknownPerson):
         await _identify(program, directory, "U0EVE")
+
+
+async def test_managers_are_recognised_only_in_the_vendors_own_workspace(
+    program: Database,
+) -> None:
+    async with program.session() as session:
+        await people.add_person(
+            session,
+            actor=audit.Actor.system("t"),
+            name="Max Manager",
+            email="max@vendor.example",
+            role="manager",
+            now=NOW,
+        )
+    # Anyone can put a manager's address on a profile in a workspace of their own.
+    claim = {"U0MAX": SlackProfile("U0MAX", "T0ATTACKER", "Max", "max@vendor.example")}
+    with pytest.raises(UnknownPerson):
+        await _identify(program, FakeDirectory(claim), "U0MAX", team_id="T0ATTACKER")
+    # A linked manager's id in a payload from another workspace is refused too.
+    with pytest.raises(ForeignWorkspace):
+        await _identify(program, FakeDirectory(), "U0MIA", team_id="T0PARTNERWS")
+    home = {"U0MAX": SlackProfile("U0MAX", "T1", "Max", "max@vendor.example")}
+    assert (await _identify(program, FakeDirectory(home), "U0MAX")).email == "max@vendor.example"
 
 
 async def test_revocation_applies_to_the_very_next_request(program: Database) -> None:

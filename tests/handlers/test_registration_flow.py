@@ -201,7 +201,7 @@ async def test_the_whole_flow_register_conflict_approve_protect_extend(
     assert "Approved* by Mia Manager" in texts(updated.params["blocks"])
     assert "button" not in texts(updated.params["blocks"])
     dm = (await slack.wait_for("chat.postMessage"))[0]
-    assert "approved" in dm.params["text"] and dm.params["channel"] == "D0NORA"
+    assert "approved" in dm.params["text"] and dm.params["channel"] == "U0NORA"
     # Nora's App Home is republished at once, with the protection expiry and Request extension.
     (home,) = await slack.wait_for("views.publish")
     assert home.params["user_id"] == "U0NORA"
@@ -338,7 +338,7 @@ async def test_request_info_reaches_the_partner_and_the_answer_reaches_the_manag
     posts = await slack.wait_for(
         "chat.postMessage", count=3
     )  # card, DM to Nora, thread on the card
-    dm = next(p for p in posts if p.params["channel"] == "D0NORA")
+    dm = next(p for p in posts if p.params["channel"] == "U0NORA")
     assert "Is the budget approved?" in texts(dm.params["blocks"])
     answer_button = button_value(dm.params["blocks"], "Answer")
     await sender.action(*answer_button, user="U0NORA", channel="D0NORA")
@@ -351,7 +351,7 @@ async def test_request_info_reaches_the_partner_and_the_answer_reaches_the_manag
     )
     posts = await slack.wait_for("chat.postMessage", count=5)  # + thread on the card, + DM to Mia
     assert any(
-        "Yes, signed off by the CFO" in p.params["text"] and p.params["channel"] == "D0MIA"
+        "Yes, signed off by the CFO" in p.params["text"] and p.params["channel"] == "U0MIA"
         for p in posts
     )
     async with program.read() as session:

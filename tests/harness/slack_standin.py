@@ -14,8 +14,11 @@ import itertools
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -59,6 +62,11 @@ def _block_kit_error(blocks: Any, *, limit: int) -> str | None:
     return None
 
 
+def _dm(channel: str) -> str:
+    """A user id names the app's DM with them (`D…`), as Slack resolves it."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
 class SlackStandIn(ThreadedStandIn):
     """Start with `start()`; point the bot at `api_url`; inspect `calls`."""
 
@@ -69,8 +77,10 @@ class SlackStandIn(ThreadedStandIn):
         self.token = token
         self.calls: list[SlackCall] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → messages
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._ts = itertools.count(1)
+        self.clock: Callable[[], float] = time.time  # Slack's own time (a simulation sets it)
 
     def add_routes(self, app: web.Application) -> None:
         """Slack's Web API methods and response_url."""
@@ -93,6 +103,7 @@ class SlackStandIn(ThreadedStandIn):
         with self.lock:
             self.calls.clear()
             self.users.clear()
+            self.history.clear()
             self._faults.clear()
 
     def add_user(
@@ -104,8 +115,10 @@ class SlackStandIn(ThreadedStandIn):
         team_id: str = TEAM_ID,
         deleted: bool = False,
         is_bot: bool = False,
+        tz: str = "America/Los_Angeles",
     ) -> None:
-        """Make users.info and users.lookupByEmail know this user."""
+        """Make users.info and users.lookupByEmail know this user (with Slack's `tz` and
+        `tz_offset`, as users.info answers)."""
         profile: dict[str, Any] = {"real_name": name, "display_name": name}
         if email is not None:
             profile["email"] = email
@@ -116,6 +129,8 @@ class SlackStandIn(ThreadedStandIn):
             "real_name": name,
             "deleted": deleted,
             "is_bot": is_bot,
+            "tz": tz,
+            "tz_offset": int(ZoneInfo(tz).utcoffset(datetime.now(UTC)).total_seconds()),  # type: ignore[union-attr]
             "profile": profile,
         }
 
@@ -168,7 +183,7 @@ class SlackStandIn(ThreadedStandIn):
                 params.update(await request.json())
             else:
                 params.update(dict(await request.post()))
-        for key in ("blocks", "view", "attachments"):
+        for key in ("blocks", "view", "attachments", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         return params
@@ -205,7 +220,7 @@ class SlackStandIn(ThreadedStandIn):
         return answer
 
     def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ts):06d}"
+        return f"{int(self.clock())}.{next(self._ts):06d}"
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -231,13 +246,36 @@ class SlackStandIn(ThreadedStandIn):
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         error = self._message(params)
+        if error:
+            return error
         ts = self._next_ts()
-        return error or {
-            "ok": True,
-            "channel": params["channel"],
-            "ts": ts,
-            "message": {"text": params.get("text", ""), "ts": ts},
-        }
+        channel = _dm(str(params.get("channel", "")))
+        message = {"type": "message", "text": params.get("text", ""), "ts": ts}
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = params["metadata"]
+        with self.lock:
+            self.history[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; metadata only with include_all_metadata (as Slack does)."""
+        channel = str(params.get("channel", ""))
+        if channel[:1] not in ("C", "D", "G"):
+            return {"ok": False, "error": "channel_not_found"}
+        limit = min(int(params.get("limit") or 100), 999)
+        oldest = float(params.get("oldest") or 0)
+        start = int(params.get("cursor") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self.lock:
+            newer = [m for m in reversed(self.history[channel]) if float(m["ts"]) > oldest]
+        page = newer[start : start + limit]
+        if not with_metadata:
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(newer)
+        answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+        if more:
+            answer["response_metadata"] = {"next_cursor": str(start + limit)}
+        return answer
 
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         error = self._message(params)
@@ -296,7 +334,7 @@ class SlackStandIn(ThreadedStandIn):
         users = str(params.get("users", ""))
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
-        return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("UW")}}
+        return {"ok": True, "channel": {"id": _dm(users.split(",")[0])}}
 
     async def _respond(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]

@@ -1,5 +1,6 @@
-"""A partner program with something to reply to: an announcement, an approved and a pending
-registration, a revoked user and an alias; reply tokens for the corpus placeholders."""
+"""A partner program with something to reply to: an announcement (mailed to Nora), an
+approved and a pending registration, a revoked user and an alias; reply tokens for the
+corpus placeholders."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from bot.mail.outbound import Outbox
 from bot.mail.smtp import SmtpMailer
 from bot.settings import Settings, load_settings
 from store.db import Database
-from store.models import Announcement, Person, Role
+from store.models import Announcement, OutboundEmail, Person, Role
 from tests.domain.test_decisions import approve, person
 from tests.domain.test_registration import FORM, NOW, register
 from tests.harness.smtp import SmtpServer
 
 SECRET = "test-secret-key"
+ANNOUNCEMENT_MAIL = "<announcement.nora@vendor.example>"  # what we mailed Nora (bounces name it)
 PLACEHOLDER = re.compile(rb"%(TOKEN|FORGED|EXPIRED):([^:%]+):([a-z]+):([A-Z]+)%")
 
 
@@ -112,6 +114,20 @@ async def build_world(db: Database) -> World:
         for someone in (await session.exec(select(Person))).all():
             someone.mail_secret = tokens.new_person_secret()
             session.add(someone)
+        session.add(
+            OutboundEmail(
+                message_id=ANNOUNCEMENT_MAIL,
+                person_id=nora.id,
+                to_address=nora.email,
+                template="announcement",
+                subject="[partnerbot] New price list",
+                subject_kind="announcement",
+                subject_id=news.id,
+                status="sent",
+                created_at=NOW,
+                sent_at=NOW,
+            )
+        )
         announcement_id = news.id or 0
     return World({"ANN": announcement_id, "DEAL": deal.id or 0, "PENDING": pending.id or 0})
 
