@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: demo run test lint bench system-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "partnerbot needs Python 3.11+ (set PYTHON=...)"; exit 1; }
@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+## The whole product end to end, offline, in under a minute (local Slack, SMTP and CRM).
+demo: $(STAMP)
+	$(BIN)/partnerbot demo
 
 ## Serve Slack, /healthz and /metrics on http://127.0.0.1:3000 (SQLite ./partnerbot.db, local CRM).
 run: $(STAMP)

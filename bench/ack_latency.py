@@ -33,12 +33,12 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.demo.net import free_port  # noqa: E402
+from bot.demo.slack_requests import SIGNING_SECRET, sign  # noqa: E402
+from bot.demo.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
 from store.db import Database  # noqa: E402
 from tests.harness.data import add_registrations  # noqa: E402
-from tests.harness.net import free_port  # noqa: E402
 from tests.harness.postgres import PostgresServer  # noqa: E402
-from tests.harness.slack_requests import SIGNING_SECRET, sign  # noqa: E402
-from tests.harness.slack_standin import TEAM_ID, VALID_TOKEN, SlackStandIn  # noqa: E402
 
 PARTNERBOT = str(Path(sys.executable).with_name("partnerbot"))
 PROGRAM_CSV = "partner,type,tier,region,domains,name,email,role,slack_user_id\n" + "".join(

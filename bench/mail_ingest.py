@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.clock import system_clock  # noqa: E402
+from bot.demo.smtp import SmtpServer  # noqa: E402
 from bot.domain import audit, partner_import  # noqa: E402
 from bot.domain.registration import DealForm, register_deal  # noqa: E402
 from bot.mail import tokens  # noqa: E402
@@ -56,7 +57,6 @@ from store.db import Database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import Announcement, DealRegistration, InboundEmail, Person, Role  # noqa: E402
 from tests.harness.dovecot import DovecotServer  # noqa: E402
-from tests.harness.smtp import SmtpServer  # noqa: E402
 
 SECRET = "bench-secret-key"
 REPLY_DOMAIN = "reply.vendor.example"

@@ -40,6 +40,24 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def paragraphs(text: str, size: int) -> list[str]:
+    """Text cut into pieces of at most `size` characters, between paragraphs where it can
+    (else lines, else words): long text shown over several sections, never refused."""
+    chunks: list[str] = []
+    for paragraph in text.split("\n\n"):
+        while len(paragraph) > size:
+            cut = paragraph.rfind("\n", 0, size)
+            cut = cut if cut > size // 2 else paragraph.rfind(" ", 0, size)
+            cut = cut if cut > size // 2 else size
+            chunks.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip()
+        if chunks and len(chunks[-1]) + len(paragraph) + 2 <= size:
+            chunks[-1] += "\n\n" + paragraph
+        else:
+            chunks.append(paragraph)
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
 def slack_date(moment: datetime) -> Mrkdwn:
     """A date each reader sees in their own time zone, with a UTC fallback."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
@@ -152,9 +170,10 @@ def home_view(
     person: Person,
     partner_name: str | None,
     page: DealPage,
-    manager_blocks: list[Block] | None = None,
+    sections: list[Block] | None = None,
 ) -> dict[str, Any]:
-    """The App Home tab: who you are to partnerbot, what waits for you, your registrations."""
+    """The App Home tab: who you are to partnerbot, what waits for you (`sections`: a
+    manager's queue, announcements, training), your registrations."""
     blocks = [header("partnerbot")]
     if person.role == Role.PARTNER:
         blocks += [
@@ -170,7 +189,7 @@ def home_view(
         ]
     else:
         blocks.append(section(md("You're signed in as *{}*, {}.", person.name, person.role)))
-        blocks += manager_blocks or []
+    blocks += sections or []
     blocks += [divider(), *deal_list_blocks(page, for_partner=person.role == Role.PARTNER)]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
 

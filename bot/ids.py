@@ -10,6 +10,8 @@ class SlashCommand(StrEnum):
 
     DEALS = "/deals"
     REGISTER_DEAL = "/register-deal"
+    ANNOUNCE = "/announce"
+    TRAINING = "/training"
 
 
 class Shortcut(StrEnum):
@@ -32,6 +34,11 @@ class ActionId(StrEnum):
     APPROVE_EXTENSION = "extension_approve"
     DECLINE_EXTENSION = "extension_decline"
     OPEN_DEAL = "deal_open"
+    ACKNOWLEDGE = "announcement_ack"
+    ASK_QUESTION = "announcement_question"
+    VIEW_RECEIPTS = "announcement_receipts"
+    ACKNOWLEDGE_RULES = "rules_ack"
+    START_TRAINING = "training_start"
 
 
 class ViewId(StrEnum):
@@ -43,6 +50,12 @@ class ViewId(StrEnum):
     ANSWER = "answer_question"
     REQUEST_EXTENSION = "request_extension"
     OPEN_DEAL = "open_deal"
+    ANNOUNCE = "announce"
+    ANNOUNCE_CONFIRM = "announce_confirm"
+    ASK_QUESTION = "announcement_question"
+    RULES_GATE = "rules_gate"
+    TRAINING = "training_page"
+    TRAINING_DONE = "training_done"
 
 
 class EventType(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     crm_sync_minutes: int = Field(15, ge=1, le=24 * 60)  # the account mirror's schedule
     hubspot_token: SecretStr | None = None
     hubspot_api_url: str = "https://api.hubapi.com"
+    hubspot_pipeline: str | None = None  # deal pipeline of new deals (internal id or label)
+    hubspot_deal_stage: str | None = None  # their stage (default: the pipeline's first)
+    # The portal's currencies (ISO codes); empty: asked of HubSpot's currencies settings API.
+    hubspot_currencies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     salesforce_login_url: str | None = None  # the org's My Domain, https://acme.my.salesforce.com
     salesforce_client_id: str | None = None  # the connected app's consumer key
     salesforce_client_secret: SecretStr | None = None
@@ -77,6 +82,11 @@ class Settings(BaseSettings):
     # Nudges to people wait for these local hours on a working day; `none` sends at once.
     quiet_hours: str = Field("09:00-18:00", pattern=r"^(none|\d{2}:\d{2}-\d{2}:\d{2})$")
     scheduler_seconds: int = Field(60, ge=5, le=3600)  # how often the jobs run
+    # Announcement reminders before the deadline to those who have not acknowledged.
+    ack_reminders: str = Field("3d,1d", pattern=r"^\s*(\d+[dh]\s*(,\s*\d+[dh]\s*)*)?$")
+    require_rules_ack: bool = False  # partners acknowledge the current rules before registering
+    quiz_retry_minutes: int = Field(10, ge=0, le=7 * 24 * 60)  # wait after a failed quiz
+    report_channel: str | None = None  # where the weekly training report is posted
     products: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -86,6 +96,18 @@ class Settings(BaseSettings):
     def _split_products(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("hubspot_currencies", mode="before")
+    @classmethod
+    def _currency_codes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            codes = [str(item).strip().upper() for item in value]
+            if bad := [code for code in codes if len(code) != 3 or not code.isalpha()]:
+                raise ValueError(f"not ISO currency codes: {', '.join(bad)} (e.g. USD,EUR)")
+            return codes
         return value
 
     @field_validator("mail_authserv_id")
@@ -112,6 +134,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    def ack_reminder_offsets(self) -> list[timedelta]:
+        """PARTNERBOT_ACK_REMINDERS (`3d,1d`) as durations before the deadline."""
+        offsets = []
+        for item in self.ack_reminders.replace(" ", "").split(","):
+            if item:
+                amount, unit = int(item[:-1]), item[-1]
+                offsets.append(timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+        return offsets
 
     def missing_crm_settings(self) -> list[str]:
         """Name the variables the chosen CRM still needs."""

@@ -42,7 +42,10 @@ class SlackPacer:
     minute", so `PARTNERBOT_SLACK_MESSAGES_PER_MINUTE`, 300 by default)."""
 
     def __init__(self, per_minute: int, *, per_channel_seconds: float = 1.0) -> None:
-        self.workspace = RequestBudget(per_minute, 60.0)
+        # A second's margin on the minute: a request counted here as it leaves is counted by
+        # Slack as it arrives, and network jitter must not make the 301st land inside the
+        # minute of the first (a 429 then costs every post Retry-After).
+        self.workspace = RequestBudget(per_minute, 61.0)
         self.per_channel_seconds = per_channel_seconds
         self._channels: dict[str, RequestBudget] = {}
 

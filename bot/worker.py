@@ -141,12 +141,13 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def delivery_loop(delivery: Delivery, *, idle_seconds: float = 1.0) -> Loop:
-    """Deliver due notifications until stopped; sleep while there is nothing due."""
+def delivery_loop(delivery: Delivery, *, via: str | None = None, idle_seconds: float = 1.0) -> Loop:
+    """Deliver due notifications (those going `via` Slack or email) until stopped; sleep
+    while there is nothing due."""
 
     async def run(services: Services, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            report = await delivery.deliver_due(services.clock())
+            report = await delivery.deliver_due(services.clock(), via=via)
             if report.sent or report.failed or report.retried or report.held:
                 log.info("%s", report.summary())
                 if report.sent or report.failed:
@@ -185,7 +186,8 @@ def build_worker(services: Services, crm: Crm, *, leadership: Leadership | None 
         services,
         [
             ("outbox", outbox_loop(crm)),
-            ("notifications", delivery_loop(delivery)),
+            ("slack-notifications", delivery_loop(delivery, via="slack")),
+            ("email-notifications", delivery_loop(delivery, via="email")),
             ("leader", singleton),
         ],
     )

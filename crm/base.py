@@ -8,7 +8,7 @@ Every write is idempotent — keyed by our own ids — so a repeat after a crash
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -95,6 +95,24 @@ class DealRecord:
             close_date=date.fromisoformat(str(payload["close_date"])),
             protection_expires_at=datetime.fromisoformat(expires) if expires else None,
         )
+
+
+def takes_currency(deal: DealRecord, accepted: Collection[str]) -> bool:
+    """One rule for every CRM: the deal's amount goes into the CRM's own amount field (with
+    its currency code) only when the CRM takes that currency — a HubSpot portal's currencies,
+    a Salesforce org's active currencies (or its one currency). Otherwise the CRM's amount is
+    left unset, the amount and its currency go into partnerbot's own fields, and the deal's
+    timeline says so (`currency_remark`): a total never silently mixes currencies."""
+    return deal.currency.upper() in {code.upper() for code in accepted}
+
+
+def currency_remark(deal: DealRecord) -> str:
+    """The timeline's explanation when the CRM does not take the deal's currency."""
+    return (
+        f"Amount not set in the CRM's currency: this registration is {deal.currency} "
+        f"{deal.amount:,.2f}, a currency the CRM does not use; it is kept in partnerbot's "
+        "amount and currency fields."
+    )
 
 
 @dataclass(frozen=True)

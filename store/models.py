@@ -178,6 +178,12 @@ class DealRegistration(SQLModel, table=True):
     last_activity_at: datetime = _stamped()
     crm_deal_id: str | None = Field(default=None, sa_type=String(64))
     crm_company_id: str | None = Field(default=None, sa_type=String(64))
+    # What the scheduler already nudged about (set with the nudge, in its transaction): a
+    # sweep reads only what still needs a nudge. `sent_nudge` stays the exactly-once record.
+    sla_reminded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sla_escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expiry_reminded_for: datetime | None = Field(default=None, sa_type=UtcDateTime)  # deadline
+    inactivity_flagged_for: datetime | None = Field(default=None, sa_type=UtcDateTime)
     slack_card_channel: str | None = Field(default=None, sa_type=String(32))
     slack_card_ts: str | None = Field(default=None, sa_type=String(32))
     # Makes a retried submission (same Slack view, same content) a no-op.
@@ -243,6 +249,65 @@ class SyncCursor(SQLModel, table=True):
     updated_at: datetime = _stamped()
 
 
+# --- Customer matching (#16): word counts, the name index, managers' pair verdicts ------
+
+
+class NameWord(SQLModel, table=True):
+    """In how many customer names (registrations and mirrored accounts) a word appears, for
+    weighting words by rarity; the row for the empty word counts the names themselves."""
+
+    __tablename__ = "name_word"
+    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table
+
+    word: str = Field(primary_key=True, sa_type=String(64))
+    names: int = 0
+
+
+class NameIndex(SQLModel, table=True):
+    """A distinctive word of a customer's name and a record that holds it: candidates for the
+    uniqueness test are looked up here by word (and by the word's typos)."""
+
+    __tablename__ = "name_index"
+    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table
+
+    word: str = Field(primary_key=True, sa_type=String(64))
+    kind: str = Field(primary_key=True, sa_type=String(16))  # registration|account
+    record_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class NameSlip(SQLModel, table=True):
+    """An indexed word with one letter left out, and the word: a typo of the word, with one
+    of its own letters left out, meets it here (a deletion neighbourhood)."""
+
+    __tablename__ = "name_slip"
+    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table
+
+    slip: str = Field(primary_key=True, sa_type=String(64))
+    word: str = Field(primary_key=True, sa_type=String(64))
+
+
+class CustomerPair(SQLModel, table=True):
+    """A manager's verdict on two customers: the same customer, or not. Each side is keyed on
+    its registrable domain and normalised name (`matching.names.customer_key`), the lower key
+    first, so the verdict holds both ways and for later registrations of either customer."""
+
+    __tablename__ = "customer_pair"
+    __table_args__ = (
+        UniqueConstraint("first_key", "second_key", name="uq_customer_pair"),
+        Index("ix_customer_pair_second", "second_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_key: str = Field(sa_type=String(320))
+    second_key: str = Field(sa_type=String(320))
+    same: bool
+    deal_id: int = Field(foreign_key="deal_registration.id")  # where the manager decided
+    record_kind: str = Field(sa_type=String(16))  # registration|account
+    record_id: int
+    decided_by_id: int = Field(foreign_key="person.id")
+    decided_at: datetime = _stamped()
+
+
 # --- Announcements ---------------------------------------------------------------------
 
 
@@ -258,8 +323,13 @@ class Announcement(SQLModel, table=True):
     via: list[str] = Field(default_factory=list, sa_type=JSON)  # slack, email
     ack_required: bool = False
     deadline: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    rules: bool = False  # the current rules of engagement (the latest such announcement)
+    status: str = Field(default="published", sa_type=String(16))  # draft|published|cancelled
     published_by_id: int = Field(foreign_key="person.id")
     published_at: datetime = _stamped()
+    # The publisher's confirmation message, updated with delivery progress.
+    status_channel: str | None = Field(default=None, sa_type=String(32))
+    status_ts: str | None = Field(default=None, sa_type=String(32))
 
 
 class AnnouncementDelivery(SQLModel, table=True):
@@ -313,6 +383,7 @@ class TrainingModule(SQLModel, table=True):
     certification: str | None = Field(default=None, sa_type=String(100))
     certification_valid_days: int = 365
     products: list[str] = Field(default_factory=list, sa_type=JSON)  # rights it grants
+    retired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # left the catalogue
     updated_at: datetime = _stamped()
 
 
@@ -330,6 +401,8 @@ class TrainingAttempt(SQLModel, table=True):
     passed: bool | None = None
     started_at: datetime = _stamped()
     completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # One attempt per submission, however often it is replayed (a view id, a Message-ID).
+    submission_key: str | None = Field(default=None, sa_type=String(200), unique=True)
 
 
 class Certification(SQLModel, table=True):
@@ -451,6 +524,7 @@ class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # no longer needed (a reminder to someone who meanwhile acted)
 
 
 class Notification(SQLModel, table=True):
@@ -458,7 +532,10 @@ class Notification(SQLModel, table=True):
     that decided it and delivered by the worker, once per key."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        Index("ix_notification_subject", "subject_kind", "subject_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_type=String(200), unique=True)  # idempotency: one message per key
@@ -467,6 +544,8 @@ class Notification(SQLModel, table=True):
     slack_channel: str | None = Field(default=None, sa_type=String(32))  # a channel post
     via: str = Field(sa_type=String(8))  # slack|email
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    subject_kind: str | None = Field(default=None, sa_type=String(32))  # announcement|…
+    subject_id: int | None = None  # what it is about, for receipts and in-place updates
     held: bool = False  # waits for the recipient's working hours
     status: str = Field(default=NotificationStatus.PENDING, sa_type=String(16))
     attempts: int = 0
@@ -487,6 +566,22 @@ class SlackReceipt(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, sa_type=String(64))
     received_at: datetime = _stamped()
+
+
+# --- CRM record links ----------------------------------------------------------------------
+
+
+class CrmLink(SQLModel, table=True):
+    """Which CRM record one of ours is (a deal, a partner company, a note, a contact): kept in
+    the store, not in a worker's memory, so every worker and every restart knows it, and a
+    record deleted in the CRM is forgotten (and recreated) everywhere at once."""
+
+    __tablename__ = "crm_link"
+
+    crm: str = Field(primary_key=True, sa_type=String(16))  # hubspot | salesforce
+    record_type: str = Field(primary_key=True, sa_type=String(16))  # deal|company|contact|note
+    key: str = Field(primary_key=True, sa_type=String(255))  # our id (deal id, domain, note key)
+    crm_id: str = Field(sa_type=String(64))
 
 
 # --- Audit -----------------------------------------------------------------------------

@@ -19,6 +19,10 @@ import uvicorn
 from sqlalchemy import text
 
 from bot.app import PartnerBot, build_app
+from bot.demo.net import free_port
+from bot.demo.slack_requests import SIGNING_SECRET, SlackSender
+from bot.demo.slack_standin import VALID_TOKEN, SlackStandIn
+from bot.demo.smtp import SmtpServer
 from bot.domain import audit, partner_import
 from bot.settings import Settings, load_settings
 from store.db import Database
@@ -27,12 +31,8 @@ from store.models import SQLModel
 from tests.harness.clock import NOW
 from tests.harness.dovecot import DovecotServer, dovecot_binary
 from tests.harness.hubspot_standin import HubSpotStandIn
-from tests.harness.net import free_port
 from tests.harness.postgres import PostgresServer
 from tests.harness.salesforce_standin import SalesforceStandIn
-from tests.harness.slack_requests import SIGNING_SECRET, SlackSender
-from tests.harness.slack_standin import VALID_TOKEN, SlackStandIn
-from tests.harness.smtp import SmtpServer
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -75,8 +75,9 @@ def hubspot_server() -> Iterator[HubSpotStandIn]:
 
 @pytest.fixture
 def hubspot(hubspot_server: HubSpotStandIn) -> HubSpotStandIn:
-    """The HubSpot stand-in, emptied of objects, requests and faults."""
-    hubspot_server.reset()
+    """The HubSpot stand-in, emptied of objects, requests and faults: a USD portal that also
+    takes EUR (the test registrations' currency)."""
+    hubspot_server.reset(currencies=("USD", "EUR"))
     return hubspot_server
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bot.clock import fixed_clock
-from tests.harness.net import free_port
+from bot.demo.net import free_port
 
 PARTNERBOT = str(Path(sys.executable).with_name("partnerbot"))
 CSV = (

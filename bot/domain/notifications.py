@@ -26,16 +26,30 @@ MAX_ATTEMPTS = 8  # then it fails for good (kept with its error)
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Who a message is for: just what routing needs (not a whole Person row)."""
+
+    id: int
+    slack_user_id: str | None = None
+
+    @classmethod
+    def of(cls, person: Person) -> Recipient:
+        """The recipient for a person."""
+        return cls(person.id or 0, person.slack_user_id)
+
+
+@dataclass(frozen=True)
 class Message:
     """One message to queue: to a person (their DM, or email without Slack), or to a channel."""
 
     kind: str
     key: str  # unique: the same key is never queued twice
     payload: dict[str, Any] = field(default_factory=dict)
-    person: Person | None = None
+    person: Recipient | None = None
     channel: str | None = None  # a Slack channel id (the deal desk)
     hold: bool = True  # wait for the person's working hours (escalations don't)
     via: str | None = None  # slack|email; by default Slack when the person has an account
+    subject: tuple[str, int] | None = None  # (kind, id) it is about: receipts, updates
 
 
 def route(message: Message) -> str:
@@ -69,6 +83,8 @@ async def queue(session: AsyncSession, messages: Sequence[Message], *, now: date
                 "slack_channel": message.channel,
                 "via": route(message),
                 "payload": message.payload,
+                "subject_kind": message.subject[0] if message.subject else None,
+                "subject_id": message.subject[1] if message.subject else None,
                 "held": message.hold and message.person is not None,
                 "status": NotificationStatus.PENDING,
                 "attempts": 0,
@@ -83,7 +99,7 @@ async def queue(session: AsyncSession, messages: Sequence[Message], *, now: date
 
 
 async def claim_due(
-    db: Database, *, worker: str, now: datetime, limit: int = 200
+    db: Database, *, worker: str, now: datetime, limit: int = 200, via: str | None = None
 ) -> list[Notification]:
     """Claim pending messages that are due, oldest first. On PostgreSQL `FOR UPDATE SKIP
     LOCKED` lets several workers deliver side by side, never the same message. Each row is
@@ -102,6 +118,8 @@ async def claim_due(
             .order_by(col(Notification.next_attempt_at), col(Notification.id))
             .limit(limit)
         )
+        if via is not None:  # Slack and email go at their own pace, side by side
+            query = query.where(Notification.via == via)
         if db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list((await session.exec(query)).all())
@@ -115,6 +133,26 @@ async def claim_due(
                 .execution_options(synchronize_session=False)
             )
     return rows
+
+
+async def release(db: Database, rows: list[Notification]) -> None:
+    """Give claimed messages back for the next round, as they were before the claim (a row
+    an earlier, dead attempt had claimed keeps saying so)."""
+    fresh = [row.id for row in rows if row.claimed_by is None]
+    async with db.session() as session:
+        if fresh:
+            await session.exec(
+                update(Notification)
+                .where(col(Notification.id).in_(fresh))
+                .values(claimed_by=None, claimed_until=None)
+            )
+        for row in rows:
+            if row.claimed_by is not None:
+                await session.exec(
+                    update(Notification)
+                    .where(col(Notification.id) == row.id)
+                    .values(claimed_by=row.claimed_by, claimed_until=row.claimed_until)
+                )
 
 
 async def settle(db: Database, notification_id: int, *, now: datetime, **values: Any) -> None:
@@ -146,6 +184,24 @@ async def sent(
         slack_ts_channel=slack_channel,
         error=None,
     )
+
+
+async def sent_many(db: Database, notification_ids: list[int], *, now: datetime) -> None:
+    """Many messages went out (one statement)."""
+    if not notification_ids:
+        return
+    async with db.session() as session:
+        await session.exec(
+            update(Notification)
+            .where(col(Notification.id).in_(notification_ids))
+            .values(
+                status=NotificationStatus.SENT,
+                sent_at=now,
+                claimed_by=None,
+                claimed_until=None,
+                error=None,
+            )
+        )
 
 
 async def retry_later(

@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, or_, text, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,15 +53,29 @@ from bot.domain.conflicts import (
     registrable_domain,
 )
 from bot.domain.people import clean_email
-from bot.errors import InvalidInput, UserFacingError
+from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.settings import Settings
+from matching.blocking import (
+    counted_words,
+    index_words,
+    lookup_words,
+    probes,
+    stored_deletions,
+)
+from matching.names import customer_key, name_tokens
+from matching.similarity import Weights
+from matching.words import is_generic
 from store.models import (
     Certification,
     Channel,
     CrmAccount,
+    CustomerPair,
     DealRegistration,
     DealStatus,
     Motion,
+    NameIndex,
+    NameSlip,
+    NameWord,
     Partner,
     Person,
     Role,
@@ -63,6 +103,7 @@ CURRENCIES = (
 )
 MAX_CLOSE_DAYS = 2 * 366
 MAX_CANDIDATES = 200
+MAX_INDEXED = 200  # candidates by name index: the rarest words, held by this many names at most
 LIVE_STATUSES = (DealStatus.PENDING, DealStatus.INFO_REQUESTED)
 
 
@@ -251,8 +292,8 @@ async def _lock_customer(session: AsyncSession, clean: CleanDeal) -> None:
         await session.exec(text("SELECT pg_advisory_xact_lock(:id)").bindparams(id=lock_id))  # type: ignore[call-overload]
 
 
-def live_filter(now: datetime) -> Any:
-    """Registrations that hold (or may soon hold) their customer."""
+def live_filter(now: datetime | Any) -> Any:
+    """Registrations that hold (or may soon hold) their customer at `now` (or a parameter)."""
     return or_(
         col(DealRegistration.status).in_(LIVE_STATUSES),
         and_(
@@ -262,6 +303,160 @@ def live_filter(now: datetime) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What the uniqueness test weighs: the records that may be this customer, the store's
+    word counts for their names, and managers' pair verdicts on this customer."""
+
+    registrations: list[LiveRegistration]
+    accounts: list[MirroredAccount]
+    weights: Weights
+    verdicts: dict[str, bool]  # other side's customer key -> same customer?
+
+
+def _one_of(dialect: str, column: Any, name: str) -> Any:
+    """`column IN (:name)` with the values as one parameter (see `_listed`): one statement
+    however many there are, compiled once, and still index-backed."""
+    if dialect == "postgresql":
+        kind = Integer if isinstance(column.type, Integer) else String
+        return column == any_(bindparam(name, type_=ARRAY(kind)))
+    listed = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(core_select(listed.c.value))
+
+
+def _listed(dialect: str, values: Collection[Any]) -> Any:
+    """Values for a `_one_of` parameter: an array on PostgreSQL, a JSON array on SQLite."""
+    return sorted(values) if dialect == "postgresql" else json.dumps(sorted(values))
+
+
+@dataclass(frozen=True)
+class _Queries:
+    """The uniqueness test's statements, built once per dialect (and shape): building and
+    keying a statement for the compiled cache costs more than running it."""
+
+    counts: Any  # :words -> (word, names)
+    counts_and_verdicts: Any  # :words, :slips, :key -> (word, names) and (other key, -1|-2)
+    candidates: Any  # :domains, :key, :normalized, :now -> registrations and accounts
+    indexed_candidates: Any  # the same, and records indexed under one of :words
+
+
+def _counts_and_verdicts(dialect: str) -> Any:
+    """Names holding each of :words, and each stored word with one of :slips among its
+    deletions; managers' verdicts on the customer :key, as the other side's key (a key holds
+    "|", which no word does) and -1 (the same customer) or -2 (not)."""
+    word, slip = NameWord.__table__.c, NameSlip.__table__.c  # type: ignore[attr-defined]
+    pair = CustomerPair.__table__.c  # type: ignore[attr-defined]
+    key = bindparam("key", type_=String)
+    return union_all(
+        core_select(word.word, word.names).where(_one_of(dialect, word.word, "words")),
+        core_select(word.word, word.names)
+        .join_from(NameSlip, NameWord, slip.word == word.word)
+        .where(_one_of(dialect, slip.slip, "slips")),
+        core_select(
+            case((pair.first_key == key, pair.second_key), else_=pair.first_key),
+            case((pair.same, -1), else_=-2),
+        ).where(or_(pair.first_key == key, pair.second_key == key)),
+    )
+
+
+def _hits(dialect: str, exact: Any, id_column: Any, kind: str, *, indexed: bool) -> Any:
+    """Ids of records that match exactly (rank 0) or are indexed under one of :words (rank
+    1): two index-backed selects, united (an OR across them would make PostgreSQL scan)."""
+    hits = core_select(id_column.label("id"), literal(0).label("rank")).where(exact)
+    if indexed:
+        index = NameIndex.__table__.c  # type: ignore[attr-defined]
+        by_word = core_select(index.record_id, literal(1)).where(
+            index.kind == kind, _one_of(dialect, index.word, "words")
+        )
+        return union_all(hits, by_word).subquery()
+    return hits.subquery()
+
+
+def _candidates(dialect: str, *, indexed: bool) -> Any:
+    """Live registrations and accounts on one of :domains or named :key or :normalized (and,
+    if `indexed`, indexed under one of :words), the exact ones first, MAX_CANDIDATES of each."""
+    deals, accounts = DealRegistration.__table__, CrmAccount.__table__  # type: ignore[attr-defined]
+    partners = Partner.__table__  # type: ignore[attr-defined]
+    deal, account, partner = deals.c, accounts.c, partners.c
+    key, normalized = bindparam("key", type_=String), bindparam("normalized", type_=String)
+    deal_hits = _hits(
+        dialect,
+        or_(
+            _one_of(dialect, deal.normalized_domain, "domains"),
+            deal.company_key == key,
+            deal.normalized_company == normalized,
+        ),
+        deal.id,
+        "registration",
+        indexed=indexed,
+    )
+    registrations = (
+        core_select(
+            literal("registration").label("kind"),
+            deal.id,
+            deal.customer_company,
+            deal.normalized_company,
+            deal.normalized_domain,
+            deal.status,
+            deal.partner_id,
+            partner.name.label("partner"),
+            deal.submitted_at,
+        )
+        .join_from(deal_hits, deals, deal_hits.c.id == deal.id)
+        .join(partners, deal.partner_id == partner.id)
+        .where(live_filter(bindparam("now")))
+        .order_by(deal_hits.c.rank)
+        .limit(MAX_CANDIDATES)
+        .subquery()
+    )
+    account_hits = _hits(
+        dialect,
+        or_(
+            _one_of(dialect, account.domain, "domains"),
+            account.company_key == key,
+            account.normalized_name == normalized,
+        ),
+        account.id,
+        "account",
+        indexed=indexed,
+    )
+    mirrored = (
+        core_select(
+            literal("account").label("kind"),
+            account.id,
+            account.name,
+            account.normalized_name,
+            account.domain,
+            account.owner_kind,
+            account.incumbent_partner_id,
+            partner.name.label("partner"),
+            cast(null(), deal.submitted_at.type).label("submitted_at"),
+        )
+        .join_from(account_hits, accounts, account_hits.c.id == account.id)
+        .join(partners, account.incumbent_partner_id == partner.id, isouter=True)
+        .order_by(account_hits.c.rank)
+        .limit(MAX_CANDIDATES)
+        .subquery()
+    )
+    return union_all(core_select(registrations), core_select(mirrored))
+
+
+@cache
+def _queries(dialect: str) -> _Queries:
+    word = NameWord.__table__.c  # type: ignore[attr-defined]
+    return _Queries(
+        counts=core_select(word.word, word.names).where(_one_of(dialect, word.word, "words")),
+        counts_and_verdicts=_counts_and_verdicts(dialect),
+        candidates=_candidates(dialect, indexed=False),
+        indexed_candidates=_candidates(dialect, indexed=True),
+    )
+
+
+async def _rows(session: AsyncSession, query: Any, **params: Any) -> list[Any]:
+    """The rows of a prepared Core query (no ORM on the hot path)."""
+    return list(await (await session.connection()).execute(query, params))
+
+
 async def find_candidates(
     session: AsyncSession,
     *,
@@ -269,54 +464,70 @@ async def find_candidates(
     normalized_company: str,
     key: str,
     now: datetime,
-) -> tuple[list[LiveRegistration], list[MirroredAccount]]:
+) -> Candidates:
     """Live registrations and mirrored accounts that may be this customer, found by index.
 
-    One query per table: same domain, same normalised name, or same blocking key, the exact
-    matches first so the cap of MAX_CANDIDATES never hides one.
+    Same registrable domain, same name (`company_key`), or a distinctive word of the name —
+    or a word one typing slip away from one — in the name index; plus the records a manager
+    said are this customer. The exact matches come first, so the cap of MAX_CANDIDATES never
+    hides one. The word counts of every name involved come along, to weigh their words.
+    Three round trips: word counts and verdicts, candidates, the candidates' word counts.
     """
-    deal, account = DealRegistration, CrmAccount
-    deal_exact = or_(
-        col(deal.normalized_domain) == normalized_domain,
-        col(deal.normalized_company) == normalized_company,
+    dialect = session.get_bind().dialect.name
+    queries = _queries(dialect)
+    tokens = name_tokens(normalized_company)
+    words, slips = probes(tokens)
+    customer = customer_key(normalized_domain, normalized_company)
+    counts: dict[str, int] = {}
+    verdicts: dict[str, bool] = {}
+    for word, names in await _rows(
+        session,
+        queries.counts_and_verdicts,
+        words=_listed(dialect, words | {""}),
+        slips=_listed(dialect, slips),
+        key=customer,
+    ):
+        if names >= 0:
+            counts[word] = names
+        else:
+            verdicts[word] = names == -1
+    # A manager said these customers are this one: their records are candidates by domain.
+    domains = {normalized_domain} | {
+        other.split("|")[0] for other, same in verdicts.items() if same
+    }
+    lookups = lookup_words(tokens, counts, MAX_INDEXED)
+    rows = await _rows(
+        session,
+        queries.indexed_candidates if lookups else queries.candidates,
+        domains=_listed(dialect, domains),
+        key=key,
+        normalized=normalized_company,
+        now=now,
+        words=_listed(dialect, lookups),
     )
-    deal_rows = await session.exec(
-        select(  # type: ignore[call-overload]
-            deal.id,
-            deal.partner_id,
-            Partner.name,
-            deal.customer_company,
-            deal.normalized_domain,
-            deal.normalized_company,
-            deal.status,
-            deal.submitted_at,
-        )
-        .join(Partner, col(deal.partner_id) == col(Partner.id))
-        .where(or_(deal_exact, col(deal.company_key) == key), live_filter(now))
-        .order_by(case((deal_exact, 0), else_=1))
-        .limit(MAX_CANDIDATES)
-    )
-    account_exact = or_(
-        col(account.domain) == normalized_domain, col(account.normalized_name) == normalized_company
-    )
-    account_rows = await session.exec(
-        select(  # type: ignore[call-overload]
-            account.id,
-            account.name,
-            account.normalized_name,
-            account.domain,
-            account.owner_kind,
-            account.incumbent_partner_id,
-            Partner.name,
-        )
-        .join(Partner, col(account.incumbent_partner_id) == col(Partner.id), isouter=True)
-        .where(or_(account_exact, col(account.company_key) == key))
-        .order_by(case((account_exact, 0), else_=1))
-        .limit(MAX_CANDIDATES)
-    )
-    registrations = [LiveRegistration(*row) for row in deal_rows]
-    accounts = [MirroredAccount(*row) for row in account_rows]
-    return registrations, accounts
+    rows = list({(r.kind, r.id): r for r in rows}.values())  # exact and by a word: once
+    registrations = [
+        LiveRegistration(id, partner_id, partner, name, domain, normalized, status, submitted)
+        for kind, id, name, normalized, domain, status, partner_id, partner, submitted in rows
+        if kind == "registration"
+    ]
+    accounts = [
+        MirroredAccount(id, name, normalized, domain, owner, incumbent, partner)
+        for kind, id, name, normalized, domain, owner, incumbent, partner, _ in rows
+        if kind == "account"
+    ]
+    # The other words of names that can only match by name. A generic word's prior outweighs
+    # its count (similarity.GENERIC_SHARE), so those are not worth a round trip.
+    unseen = {
+        w
+        for r in rows
+        if r.normalized_domain != normalized_domain
+        for w in name_tokens(r.normalized_company)
+        if w not in counts and not is_generic(w)
+    }
+    if unseen:
+        counts |= dict(await _rows(session, queries.counts, words=_listed(dialect, unseen)))
+    return Candidates(registrations, accounts, Weights(counts.get("", 0), counts), verdicts)
 
 
 async def check_customer(
@@ -328,7 +539,7 @@ async def check_customer(
     certifications: dict[str, set[str]] | None = None,
 ) -> Decision:
     """The uniqueness test for a partner's claim on a customer, with certification tie-breaks."""
-    registrations, accounts = await find_candidates(
+    found = await find_candidates(
         session,
         normalized_domain=clean.normalized_domain,
         normalized_company=clean.normalized_company,
@@ -341,7 +552,7 @@ async def check_customer(
         else await _certifications_for(session, clean.products)
     )
     wanted = set().union(*needed.values()) if needed else set()
-    partners = {partner_id} | {r.partner_id for r in registrations}
+    partners = {partner_id} | {r.partner_id for r in found.registrations}
     # Without a certification for these products there is no tie to break by it.
     held = (
         await _valid_certifications(session, partners, now)
@@ -350,15 +561,140 @@ async def check_customer(
     )
     registrations = [
         LiveRegistration(**{**r.__dict__, "certified": bool(held[r.partner_id] & wanted)})
-        for r in registrations
+        for r in found.registrations
     ]
     claim = Claim(
         partner_id,
         clean.normalized_domain,
         clean.normalized_company,
         certified=bool(held[partner_id] & wanted),
+        company=clean.customer_company,
     )
-    return decide(claim, registrations, accounts)
+    return decide(
+        claim, registrations, found.accounts, weights=found.weights, verdicts=found.verdicts
+    )
+
+
+# --- The name index and the word counts -------------------------------------------------
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that can say what to do on a conflict, in the session's SQL dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def _upsert(
+    session: AsyncSession, table: Any, keys: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Insert a row, or update the one with the same `keys` (one statement, no race)."""
+    statement = _insert(session, table).values({**keys, **values})
+    await session.exec(statement.on_conflict_do_update(index_elements=list(keys), set_=values))
+
+
+async def _add_to_counts(session: AsyncSession, changes: Counter[str]) -> None:
+    """Add `changes` to the word counts in one statement, in word order (two writers lock
+    the rows they share in the same order, so they cannot deadlock)."""
+    rows = [{"word": word, "names": n} for word, n in sorted(changes.items()) if n]
+    if not rows:
+        return
+    upsert = _insert(session, NameWord)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[NameWord.word], set_={"names": NameWord.names + upsert.excluded.names}
+    )
+    await (await session.connection()).execute(upsert, rows)
+
+
+async def _add_slips(session: AsyncSession, words: set[str]) -> None:
+    """Store the deletions of indexed words (those already stored stay as they are)."""
+    rows = [{"slip": d, "word": w} for w in sorted(words) for d in sorted(stored_deletions(w))]
+    if not rows:
+        return
+    add = _insert(session, NameSlip).on_conflict_do_nothing()
+    await (await session.connection()).execute(add, rows)
+
+
+async def index_names(
+    session: AsyncSession,
+    kind: str,
+    added: Sequence[tuple[int, str]],
+    removed: Sequence[tuple[int, str]] = (),
+) -> None:
+    """Index records' normalised names (`(id, name)`) and count their words, in the caller's
+    transaction; `removed` takes names a record no longer has out again (a renamed account)."""
+    changes: Counter[str] = Counter()
+    for _, normalized in added:
+        changes.update(counted_words(normalized) | {""})
+    for _, normalized in removed:
+        changes.subtract(counted_words(normalized) | {""})
+    gone = [(w, kind, record_id) for record_id, name in removed for w in index_words(name)]
+    connection = await session.connection()
+    if gone:
+        key = tuple_(col(NameIndex.word), col(NameIndex.kind), col(NameIndex.record_id))
+        await connection.execute(delete(NameIndex).where(key.in_(gone)))
+    new = [(w, record_id) for record_id, name in added for w in sorted(index_words(name))]
+    if new:
+        rows = [{"word": w, "kind": kind, "record_id": record_id} for w, record_id in new]
+        await connection.execute(insert(NameIndex), rows)
+        await _add_slips(session, {w for w, _ in new})
+    await _add_to_counts(session, changes)
+
+
+# --- Managers' pair verdicts ------------------------------------------------------------
+
+
+async def _record_identity(session: AsyncSession, kind: str, record_id: int) -> tuple[str, str]:
+    """The (registrable domain, normalised name) of a registration or mirrored account."""
+    if kind == "registration":
+        deal = await session.get(DealRegistration, record_id)
+        if deal is not None:
+            return deal.normalized_domain, deal.normalized_company
+    elif kind == "account":
+        account = await session.get(CrmAccount, record_id)
+        if account is not None:
+            return account.domain, account.normalized_name
+    raise NotFound("That record no longer exists.")
+
+
+async def record_pair(
+    session: AsyncSession,
+    *,
+    deal_id: int,
+    kind: str,
+    record_id: int,
+    same: bool,
+    manager: Person,
+    now: datetime,
+    channel: Channel = Channel.SLACK,
+) -> None:
+    """Record a manager's verdict that a registration's customer and a matched record's are
+    (or are not) the same customer; later checks of either customer honour it both ways."""
+    require_role(manager, Role.MANAGER, Role.ADMIN)
+    deal = await session.get(DealRegistration, deal_id)
+    if deal is None:
+        raise NotFound("That registration no longer exists.")
+    mine = customer_key(deal.normalized_domain, deal.normalized_company)
+    theirs = customer_key(*await _record_identity(session, kind, record_id))
+    if mine == theirs:
+        raise InvalidInput("That is the same customer record: there is nothing to tell apart.")
+    first, second = sorted((mine, theirs))
+    pair = CustomerPair
+    query = select(pair.same).where(pair.first_key == first, pair.second_key == second)
+    before = (await session.exec(query)).first()
+    values = {"same": same, "deal_id": deal_id, "record_kind": kind, "record_id": record_id,
+              "decided_by_id": manager.id or 0, "decided_at": now}  # fmt: skip
+    await _upsert(session, pair, {"first_key": first, "second_key": second}, values)
+    await audit.record(
+        session,
+        actor=audit.Actor.person(manager),
+        channel=channel,
+        action="customer.same" if same else "customer.not_same",
+        subject_type="deal",
+        subject_id=deal_id,
+        before=None if before is None else {"same": before},
+        after={"same": same, "record": f"{kind}:{record_id}", "customers": [first, second]},
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -510,6 +846,7 @@ async def record_registration(
     )
     session.add(deal)
     await session.flush()
+    await index_names(session, "registration", [(deal.id or 0, deal.normalized_company)])
     await audit.record(
         session,
         actor=audit.Actor.person(person),

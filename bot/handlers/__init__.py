@@ -5,7 +5,17 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import Services
-from bot.handlers import approvals, deals, errors, home, middleware, partner_deals, registration
+from bot.handlers import (
+    announcements,
+    approvals,
+    deals,
+    errors,
+    home,
+    middleware,
+    partner_deals,
+    registration,
+    training,
+)
 
 
 def register_all(app: AsyncApp, services: Services) -> None:
@@ -17,3 +27,5 @@ def register_all(app: AsyncApp, services: Services) -> None:
     registration.register(app, services)
     approvals.register(app, services)
     partner_deals.register(app, services)
+    announcements.register(app, services)
+    training.register(app, services)

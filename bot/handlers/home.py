@@ -11,8 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import blocks, deal_views
 from bot.context import Services
+from bot.domain import publishing
 from bot.domain.deals import pending_queue, recent_decisions, visible_deals
+from bot.handlers.training import training_blocks
 from bot.ids import EventType
+from bot.views import announcements as announcement_views
 from store.models import Partner, Person, Role
 
 
@@ -23,6 +26,8 @@ async def _manager_blocks(session: AsyncSession, now: datetime) -> list[blocks.B
         *deal_views.pending_queue(queue, now),
         blocks.header("Recent decisions"),
         *deal_views.recent_decisions(recent),
+        blocks.header("Announcements"),
+        *announcement_views.home_section(await publishing.recent(session)),
     ]
 
 
@@ -34,10 +39,9 @@ async def publish_home(services: Services, client: AsyncWebClient, person: Perso
         partner = await session.get(Partner, person.partner_id) if person.partner_id else None
         page = await visible_deals(session, person)
         extra = (
-            await _manager_blocks(session, services.clock())
-            if person.role != Role.PARTNER
-            else None
+            await _manager_blocks(session, services.clock()) if person.role != Role.PARTNER else []
         )
+    extra += [blocks.header("Training"), *await training_blocks(services, person, limit=8)]
     view = blocks.home_view(person, partner.name if partner else None, page, extra)
     await client.views_publish(user_id=person.slack_user_id, view=view)
 

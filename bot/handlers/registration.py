@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import deal_views, notify
 from bot.context import Services
+from bot.domain import publishing, training
 from bot.domain.access import require_role
 from bot.domain.conflicts import Rule
 from bot.domain.registration import (
@@ -22,7 +23,9 @@ from bot.domain.registration import (
 )
 from bot.ids import ActionId, Shortcut, SlashCommand, ViewId
 from bot.mrkdwn import md
-from store.models import Person, Role
+from bot.views import announcements as announcement_views
+from bot.views import training as training_views
+from store.models import Partner, Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,19 @@ def register(app: AsyncApp, services: Services) -> None:
     async def open_registration(
         ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """`/register-deal [domain or company]`, the global shortcut, or the Home button."""
-        require_role(context["person"], Role.PARTNER)
-        view = deal_views.registration_modal(
-            services.settings.products, prefill=body.get("text", "")
+        """`/register-deal [domain or company]`, the global shortcut, or the Home button; the
+        current rules of engagement first, when they must be acknowledged and are not yet."""
+        person: Person = context["person"]
+        require_role(person, Role.PARTNER)
+        prefill = str(body.get("text", "")) if "type" not in body else ""
+        rules = None
+        if services.settings.require_rules_ack:
+            async with services.db.read() as session:
+                rules = await publishing.rules_to_acknowledge(session, person)
+        view = (
+            announcement_views.rules_gate(rules, prefill)
+            if rules is not None
+            else deal_views.registration_modal(services.settings.products, prefill=prefill)
         )
         # The trigger expires 3 s after the click: open the modal right after the ack.
         services.tasks.spawn(
@@ -70,6 +82,8 @@ def register(app: AsyncApp, services: Services) -> None:
                 )
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
+            if "products" in exc.errors:
+                services.tasks.spawn(offer_training(client, person, form), name="offer-training")
             return
         deal = result.deal
         await ack(
@@ -83,6 +97,27 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         if result.created:
             services.tasks.spawn(post_approval_card(client, result, person), name="approval-card")
+
+    async def offer_training(client: AsyncWebClient, person: Person, form: DealForm) -> None:
+        """A registration refused for a missing certification: a DM with `Start training`
+        for each module that grants it (the refusal itself is inline in the modal)."""
+        now = services.clock()
+        async with services.db.read() as session:
+            partner = await session.get(Partner, person.partner_id) if person.partner_id else None
+            if partner is None:
+                return
+            missing = await training.missing_certifications(
+                session, partner, list(form.products), now
+            )
+            names = set().union(*missing.values()) if missing else set()
+            granting = await training.modules_granting(session, names, partner)
+        if not granting:
+            return
+        offer = [
+            (name, [(m.id or 0, m.title) for m in granting[name]]) for name in sorted(granting)
+        ]
+        text = md("You need a certification to register {}.", ", ".join(sorted(missing)))
+        await notify.dm(client, person, text, training_views.gated(offer))
 
     async def post_approval_card(
         client: AsyncWebClient, result: Registration, person: Person

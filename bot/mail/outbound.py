@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 import aiosmtplib
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.mail import tokens
 from bot.mail.tokens import ReplyToken, SubjectKind
@@ -152,38 +153,67 @@ class Outbox:
     async def send(self, outgoing: Outgoing, *, now: datetime) -> OutboundEmail:
         """Compose, record and send (transient failures retried) at `now`; the record tells
         the outcome."""
-        message = await self.compose(outgoing, now=now)
-        async with self.db.session() as session:
-            row = (
-                await session.exec(
-                    select(OutboundEmail).where(
-                        OutboundEmail.message_id == str(message["Message-ID"])
-                    )
-                )
-            ).first() or OutboundEmail(
-                message_id=str(message["Message-ID"]),
-                person_id=outgoing.person.id,
-                to_address=outgoing.person.email,
-                template=outgoing.template,
-                subject=str(message["Subject"]),
-                subject_kind=str(outgoing.kind) if outgoing.kind else None,
-                subject_id=outgoing.subject_id,
-                created_at=now,
-            )
-            session.add(row)
-        status, error, attempts = await self._deliver(message)
-        async with self.db.session() as session:
-            stored = await session.get(OutboundEmail, row.id)
-            assert stored is not None
-            stored.status, stored.error, stored.attempts = status, error, attempts
-            stored.sent_at = now if status == "sent" else None
-            session.add(stored)
-            if status == "failed" and error and error.startswith("5"):
-                person = await session.get(Person, outgoing.person.id)
-                if person is not None and person.email_bouncing_since is None:
-                    person.email_bouncing_since = now
-                    session.add(person)
+        [stored] = await self.send_many([outgoing], now=now)
         return stored
+
+    async def _secrets(self, people: list[Person]) -> None:
+        """Give everyone about to get a reply address a mail secret (one transaction)."""
+        missing = {p.id for p in people if not p.mail_secret and p.id is not None}
+        if not missing:
+            return
+        async with self.db.session() as session:
+            rows = await session.exec(select(Person).where(col(Person.id).in_(missing)))
+            secrets = {}
+            for fresh in rows.all():
+                if not fresh.mail_secret:
+                    fresh.mail_secret = tokens.new_person_secret()
+                    session.add(fresh)
+                secrets[fresh.id] = fresh.mail_secret
+        for person in people:
+            person.mail_secret = person.mail_secret or secrets.get(person.id)
+
+    async def send_many(self, outgoings: list[Outgoing], *, now: datetime) -> list[OutboundEmail]:
+        """Compose, record (one transaction), send each over the mailer's one connection, and
+        record the outcomes (one transaction); the records, in order."""
+        await self._secrets([o.person for o in outgoings if o.kind is not None and o.person.id])
+        messages = [await self.compose(outgoing, now=now) for outgoing in outgoings]
+        ids = [str(message["Message-ID"]) for message in messages]
+        async with self.db.session() as session:
+            found = await session.exec(
+                select(OutboundEmail).where(col(OutboundEmail.message_id).in_(ids))
+            )
+            known = {row.message_id: row for row in found.all()}
+            rows = []
+            for outgoing, message, message_id in zip(outgoings, messages, ids, strict=True):
+                row = known.get(message_id) or OutboundEmail(
+                    message_id=message_id,
+                    person_id=outgoing.person.id,
+                    to_address=outgoing.person.email,
+                    template=outgoing.template,
+                    subject=str(message["Subject"]),
+                    subject_kind=str(outgoing.kind) if outgoing.kind else None,
+                    subject_id=outgoing.subject_id,
+                    created_at=now,
+                )
+                session.add(row)
+                rows.append(row)
+            await session.flush()
+        results = [await self._deliver(message) for message in messages]
+        async with self.db.session() as session:
+            bouncing = set()
+            for row, (status, error, attempts) in zip(rows, results, strict=True):
+                row.status, row.error, row.attempts = status, error, attempts
+                row.sent_at = now if status == "sent" else None
+                session.add(row)
+                if status == "failed" and error and error.startswith("5") and row.person_id:
+                    bouncing.add(row.person_id)
+            if bouncing:
+                await session.exec(
+                    update(Person)
+                    .where(col(Person.id).in_(bouncing), col(Person.email_bouncing_since).is_(None))
+                    .values(email_bouncing_since=now)
+                )
+        return rows
 
     async def _deliver(self, message: EmailMessage) -> tuple[str, str | None, int]:
         attempt = 0

@@ -1,7 +1,7 @@
 """Reading a received message: parse it, tell what kind of mail it is, extract the reply.
 
 Pure functions over bytes and text (no store, no network): mail-parser does the MIME and
-charset work, mail-parser-reply (plus a few client quirks) strips quotes and signatures.
+charset work, `bot.mail.trimming` keeps what the person typed of a reply.
 """
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from typing import Any
 
-import html2text
 import mailparser
 from mailparser.utils import decode_header_part
-from mailparser_reply import EmailReplyParser
 
 from bot.mail.headers import Headers, sender
+from bot.mail.html_text import html_to_text
 from bot.mail.mime import deeper_than, message_ids, returned_message_ids
 from bot.mail.outbound import sender_parts
+from bot.mail.trimming import trim
 from bot.settings import Settings
 
 MAX_TEXT = 10_000  # characters of a reply kept and acted on
-REPLY_LANGUAGES = ["en", "de", "fr", "es", "nl"]
-_replies = EmailReplyParser(languages=REPLY_LANGUAGES)
+MAX_BODY = 500_000  # characters of a body read for its reply (a reply is never longer)
+ISO_2022_CODECS = ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr")
 
 
 AUTO_SUBJECT = re.compile(
@@ -222,24 +222,28 @@ def is_auto_reply(mail: Parsed) -> bool:
 # --- extract ----------------------------------------------------------------------------
 
 
-def _html_to_text(html: str) -> str:
-    converter = html2text.HTML2Text()
-    converter.body_width = 0
-    converter.ignore_images = True
-    converter.ignore_links = True
-    converter.unicode_snob = True
-    return converter.handle(html)
+def _undecoded_iso_2022(text: str) -> str:
+    """A text part mail-parser left in ISO-2022's 7-bit escape sequences (it does not decode
+    ISO-2022-JP), decoded; any other text as it is."""
+    if "\x1b" not in text or not text.isascii():
+        return text
+    for codec in ISO_2022_CODECS:
+        with contextlib.suppress(UnicodeError):
+            return text.encode("ascii").decode(codec)
+    return text
+
+
+def extraction_input(mail: Parsed) -> str:
+    """The body a reply is extracted from: the text part, else the HTML part as text."""
+    if mail.text.strip():
+        return _undecoded_iso_2022(mail.text[:MAX_BODY])
+    return html_to_text(mail.html[: MAX_BODY * 4])
 
 
 def extract(mail: Parsed) -> str:
-    """The new text of a reply: quotes, the quoted header and the signature removed."""
-    body = mail.text if mail.text.strip() else _html_to_text(mail.html)
-    body = body.replace("\r\n", "\n").replace("\x00", "")
-    replies = _replies.read(text=body).replies
-    text = replies[0].body if replies else body
-    if not text.strip() and replies and replies[0].content:
-        text = replies[0].content
-    return _cut_quotes(text)[:MAX_TEXT]
+    """The new text of a reply: what the person typed, without quotes, earlier messages,
+    signatures after a delimiter and lines their mail client added."""
+    return trim(extraction_input(mail))[:MAX_TEXT]
 
 
 def reply_text(mail: Parsed) -> str:
@@ -251,40 +255,6 @@ def reply_text(mail: Parsed) -> str:
         return extract(mail)
     except Exception as exc:  # third-party text code on hostile input
         raise Unparseable(f"its text: {type(exc).__name__}") from exc
-
-
-QUOTE_START = re.compile(
-    r"^\s*(?:-{2,}\s*(?:original message|forwarded message|weitergeleitete nachricht)"
-    r"|begin forwarded message:|_{10,}$"
-    r"|sent from (?:my |outlook|mail for)|von meinem .* gesendet|envoy(?:é|e) de mon"
-    r"|enviado desde mi|verstuurd vanaf mijn|get outlook for (?:ios|android)"
-    r"|(?:on|op|el|le|am)\b.*(?:wrote|schreef|escribi(?:ó|o)|a (?:é|e)crit|schrieb)\b.*:\s*$)",
-    re.IGNORECASE,
-)
-SIGN_OFF = re.compile(
-    r"^(?:--|(?:best |kind |warm )?regards|best|cheers|thanks(?: again)?|br|mit freundlichen"
-    r" gr(?:ü|ue)(?:ß|ss)en|viele gr(?:ü|ue)(?:ß|ss)e|cordialement|bien (?:à|a) vous|saludos"
-    r"|un saludo|met vriendelijke groet(?:en)?|groeten)[,!.]?$",
-    re.IGNORECASE,
-)
-
-
-def _cut_quotes(text: str) -> str:
-    """What the stripper left, cut at the first quote or attribution line a client added;
-    an inline reply (starting with a quote) keeps only its own, unquoted lines."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    if lines and lines[0].startswith(">"):
-        return "\n".join(line for line in lines if not line.startswith(">")).strip()
-    kept: list[str] = []
-    for line in lines:
-        if line.startswith(">") or QUOTE_START.match(line):
-            break
-        kept.append(line)
-    for index, line in enumerate(kept):  # a sign-off with a short signature under it
-        if index and SIGN_OFF.match(line.strip()) and len(kept) - index <= 6:
-            kept = kept[:index]
-            break
-    return "\n".join(kept).strip()
 
 
 # --- our own mail --------------------------------------------------------------------

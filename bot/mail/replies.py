@@ -16,13 +16,15 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import announcements, audit, crm_records, decisions, outbox
+from bot.domain import announcements, audit, crm_records, decisions, notifications, outbox, training
 from bot.domain.access import find_by_email
+from bot.domain.notifications import Message, Recipient
 from bot.errors import UserFacingError
 from bot.mail import authresults, tokens
 from bot.mail.authresults import Trust
@@ -36,6 +38,7 @@ from store.models import (
     DealMessage,
     DealRegistration,
     DealStatus,
+    Notification,
     Person,
     Role,
     TrainingModule,
@@ -223,8 +226,13 @@ VERBS = {
 
 
 def command(text: str) -> tuple[str, str]:
-    """The command on a reply's first line (verb, the rest), or ("", "")."""
-    match = COMMAND.match(text.splitlines()[0] if text else "")
+    """The command on a reply's first line of its own (verb, the rest), or ("", ""): quoted
+    lines an inline reply keeps above it are passed over."""
+    first = next(
+        (line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(">")),
+        "",
+    )
+    match = COMMAND.match(first)
     if match is None:
         return "", ""
     return VERBS.get(match.group("verb").lower(), ""), match.group("rest").strip()
@@ -259,6 +267,16 @@ async def acknowledge_all(
         channel=Channel.EMAIL,
         now=now,
     )
+    for reply in replies:  # a reply that asks something reaches the publisher too
+        if announcements.is_question(reply.text):
+            await announcements.ask(
+                session,
+                announcement_id=reply.token.subject_id,
+                person=reply.person,
+                question=reply.text[: announcements.MAX_QUESTION],
+                channel=Channel.EMAIL,
+                now=now,
+            )
     return [
         "announcement.acknowledged" if new else "announcement.already_acknowledged" for new in done
     ]
@@ -319,10 +337,7 @@ async def act(session: AsyncSession, reply: Reply, settings: Settings, *, now: d
             [action] = await acknowledge_all(session, [reply], now=now)
             return action
         if token.kind == SubjectKind.TRAINING:
-            module = await session.get(TrainingModule, token.subject_id)
-            if module is None:
-                raise Refusal("not_applied", "that training module no longer exists.")
-            return "training.replied"
+            return await quiz_reply(session, reply, settings, now=now)
         deal = await _deal_for(session, token.subject_id)
         if token.kind == SubjectKind.APPROVAL:
             if person.role not in (Role.MANAGER, Role.ADMIN):
@@ -385,6 +400,90 @@ async def act(session: AsyncSession, reply: Reply, settings: Settings, *, now: d
         return await _comment(session, reply, deal, now)
     except UserFacingError as exc:
         raise Refusal("not_applied", str(exc).rstrip(".") + ".", person=person) from exc
+
+
+async def _sent_before_change(
+    session: AsyncSession, person: Person, module: TrainingModule
+) -> bool:
+    """The quiz the person is answering was mailed before the module last changed (its
+    numbers and letters may mean something else now)."""
+    sent = await session.exec(
+        select(func.max(Notification.sent_at)).where(
+            Notification.person_id == person.id,
+            Notification.subject_kind == "training",
+            Notification.subject_id == module.id,
+            Notification.via == "email",
+            col(Notification.kind).in_(("training.invite", "training.recertify")),
+        )
+    )
+    last = sent.first()
+    return last is not None and last < module.updated_at
+
+
+async def quiz_reply(
+    session: AsyncSession, reply: Reply, settings: Settings, *, now: datetime
+) -> str:
+    """A reply to a module's email: its new text graded as quiz answers (`1b 2a 3c`), the
+    result mailed back. A reply without (all) answers, or one sent before the wait after a
+    failed attempt is over, is answered with how to go on, and records no attempt."""
+    person, mail = reply.person, reply.mail
+    module = await training.module_for(session, person, reply.token.subject_id)
+    key = hashlib.sha256(mail.key.encode()).hexdigest()[:40]
+    base = {"module_id": module.id, "title": module.title}
+
+    def answer(kind: str, payload: dict[str, Any]) -> Message:
+        return Message(
+            kind,
+            f"{kind}:{key}",
+            base | payload,
+            person=Recipient.of(person),
+            hold=False,
+            via="email",
+            subject=("training", module.id or 0),
+        )
+
+    if await _sent_before_change(session, person, module):
+        problem = "This module changed after we mailed it to you; here it is again."
+        again = Message(
+            "training.invite",
+            training.invite_key(module, person.id or 0, "email"),
+            base,
+            person=Recipient.of(person),
+            hold=False,
+            via="email",
+            subject=("training", module.id or 0),
+        )
+        await notifications.queue(
+            session, [answer("training.help", {"problem": problem}), again], now=now
+        )
+        return "training.module_changed"
+    found = training.read_answers(reply.text, module)
+    if found.problem is not None:
+        await notifications.queue(
+            session, [answer("training.help", {"problem": found.problem})], now=now
+        )
+        return "training.no_answers"
+    wait = timedelta(minutes=settings.quiz_retry_minutes)
+    try:
+        result = await training.submit(
+            session,
+            person=person,
+            module_id=module.id or 0,
+            answers=found.answers,
+            channel=Channel.EMAIL,
+            submission_key=f"email:{key}",
+            retry_wait=wait,
+            now=now,
+        )
+    except training.RetryLater as exc:
+        await notifications.queue(
+            session, [answer("training.help", {"problem": exc.message})], now=now
+        )
+        return "training.too_soon"
+    if not result.replayed:
+        message = training.result_message(person, module, result, via="email")
+        await notifications.queue(session, [message], now=now)
+    return "training.passed" if result.grade.passed else "training.failed"
 
 
 async def _subject_title(session: AsyncSession, token: tokens.ReplyToken) -> str:

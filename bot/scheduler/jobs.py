@@ -10,11 +10,12 @@ as skipped. Jobs never talk to Slack or SMTP: the worker delivers what they queu
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,6 +36,16 @@ class JobContext:
 
     db: Database
     settings: Settings
+    reader: AsyncSession | None = None  # one read session for many queries (a sweep)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """The shared read session if there is one, else a fresh one."""
+        if self.reader is not None:
+            yield self.reader
+            return
+        async with self.db.read() as session:
+            yield session
 
 
 @dataclass
@@ -65,6 +76,9 @@ class Nudge:
     due_key: str
     messages: Sequence[notifications.Message] = ()
     skip: str | None = None
+    mark: Any = None  # a statement run with the record (a job's own "already nudged" mark)
+    # More work done in the record's transaction (CRM writes, audit): done once, like it.
+    also: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -87,12 +101,25 @@ def job(name: str) -> Callable[[Job], Job]:
     return add
 
 
-async def _recorded(session: AsyncSession, nudges: Sequence[Nudge]) -> set[tuple[str, str, str]]:
-    keys = [nudge.key for nudge in nudges]
-    query = select(SentNudge.kind, SentNudge.subject_key, SentNudge.due_key).where(
-        tuple_(col(SentNudge.kind), col(SentNudge.subject_key), col(SentNudge.due_key)).in_(keys)
+async def recorded_keys(
+    session: AsyncSession, kind: str, subjects: Sequence[str]
+) -> set[tuple[str, str]]:
+    """(subject, due) of the nudges of `kind` already recorded for these subjects."""
+    rows = await session.exec(
+        select(SentNudge.subject_key, SentNudge.due_key).where(
+            SentNudge.kind == kind, col(SentNudge.subject_key).in_(set(subjects))
+        )
     )
-    return {tuple(row) for row in (await session.exec(query)).all()}  # type: ignore[misc]
+    return {(subject, due) for subject, due in rows.all()}
+
+
+async def recorded(session: AsyncSession, nudges: Sequence[Nudge]) -> set[tuple[str, str, str]]:
+    """The keys of these nudges already recorded (one query per kind)."""
+    found: set[tuple[str, str, str]] = set()
+    for kind in {nudge.kind for nudge in nudges}:
+        subjects = [nudge.subject_key for nudge in nudges if nudge.kind == kind]
+        found |= {(kind, s, d) for s, d in await recorded_keys(session, kind, subjects)}
+    return found
 
 
 async def _claim(session: AsyncSession, nudge: Nudge, now: datetime) -> bool:
@@ -129,28 +156,37 @@ async def send_nudges(
     for start in range(0, len(nudges), BATCH):
         batch = nudges[start : start + BATCH]
         async with db.session() as session:
-            done = await _recorded(session, batch)
+            done = await recorded(session, batch)
             fresh = [nudge for nudge in batch if nudge.key not in done]
             messages: list[notifications.Message] = []
-            recorded: list[Nudge] = []
+            claimed: list[Nudge] = []
             for nudge in fresh:
                 if not await _claim(session, nudge, now):
                     continue
+                if nudge.mark is not None:
+                    await session.exec(nudge.mark)
+                if nudge.also is not None:
+                    await nudge.also(session)
                 if nudge.skip:
                     report.skipped += 1
                     log.info("nudge %s %s skipped: %s", nudge.kind, nudge.subject_key, nudge.skip)
                     continue
                 report.sent += 1
-                recorded.append(nudge)
+                claimed.append(nudge)
                 messages += nudge.messages
             if combine is not None:
-                messages += combine(recorded)
+                messages += combine(claimed)
             await notifications.queue(session, messages, now=now)
 
 
 async def run_jobs(ctx: JobContext, now: datetime) -> list[JobReport]:
     """Run every registered job once as of `now`; one failing job does not stop the others."""
-    from bot.scheduler import deadlines  # noqa: F401  (registers the jobs)
+    from bot.scheduler import (  # noqa: F401  (they register their jobs)
+        announcements,
+        certifications,
+        deadlines,
+        training_report,
+    )
 
     reports = []
     for name, function in JOBS:

@@ -66,7 +66,7 @@ def assert_written_once(salesforce: SalesforceStandIn, deal_id: int, *, stage: s
         if t.fields.get("WhatId") == account.id
     ]
     assert len(on_account) == 2
-    assert any("Acknowledged" in text and "New price list" in text for text in on_account)
+    assert any("acknowledged" in text and "New price list" in text for text in on_account)
     assert any("Core Sales Certified" in text for text in on_account)
     assert account.fields["Partnerbot_Partner_Tier__c"] == "gold"
     assert account.fields["Partnerbot_Certifications__c"].startswith("Core Sales Certified (until")

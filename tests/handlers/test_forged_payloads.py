@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import PartnerBot, build_app
+from bot.demo.slack_requests import SlackSender
+from bot.demo.slack_standin import SlackStandIn
 from bot.ids import ActionId, ViewId
 from store.db import Database
 from tests.conftest import PROGRAM, make_settings, seed
 from tests.handlers.test_registration_flow import form
 from tests.handlers.test_security import refusals, state
-from tests.harness.slack_requests import SlackSender
-from tests.harness.slack_standin import SlackStandIn
 
 T = TypeVar("T")
 DESK = "C0DEALDESK"
@@ -91,9 +91,15 @@ MANAGER_ACTIONS = [
     ActionId.DECLINE_EXTENSION,
     ActionId.OPEN_DEAL,
 ]
-PARTNER_ACTIONS = [ActionId.ANSWER, ActionId.WITHDRAW, ActionId.REQUEST_EXTENSION]
+# No training module is offered to anyone in this world: any module id is someone else's.
+PARTNER_ACTIONS = [
+    ActionId.ANSWER,
+    ActionId.WITHDRAW,
+    ActionId.REQUEST_EXTENSION,
+    ActionId.START_TRAINING,
+]
 MANAGER_VIEWS = [ViewId.DECLINE_DEAL, ViewId.REQUEST_INFO]
-PARTNER_VIEWS = [ViewId.ANSWER, ViewId.REQUEST_EXTENSION]
+PARTNER_VIEWS = [ViewId.ANSWER, ViewId.REQUEST_EXTENSION, ViewId.TRAINING]
 
 ids = st.one_of(
     st.just("1"),  # Nora's deal: exists, not Sam's

@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import select
 
 from bot.app import PartnerBot, build_app
+from bot.demo.slack_requests import SlackSender
+from bot.demo.slack_standin import SlackStandIn
 from store.db import Database
 from store.models import AuditEvent, DealRegistration, OutboxItem
 from tests.conftest import make_settings
-from tests.harness.slack_requests import SlackSender
-from tests.harness.slack_standin import SlackStandIn
 
 DESK = "C0DEALDESK"
 

@@ -18,14 +18,22 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.app import PartnerBot, build_app
+from bot.demo.slack_requests import SlackSender
+from bot.demo.slack_standin import SlackStandIn
 from bot.domain import audit, people
 from store.db import Database
-from store.models import AuditEvent, DealExtension, DealMessage, DealRegistration, OutboxItem
+from store.models import (
+    AuditEvent,
+    Certification,
+    DealExtension,
+    DealMessage,
+    DealRegistration,
+    OutboxItem,
+    TrainingAttempt,
+)
 from tests.conftest import make_settings, serve_over_http
 from tests.handlers.test_registration_flow import button_value, register
 from tests.harness.clock import NOW
-from tests.harness.slack_requests import SlackSender
-from tests.harness.slack_standin import SlackStandIn
 
 DESK = "C0DEALDESK"
 INJECTION = "<!channel> <https://evil.example/login|open_crm> <@U0MIA> &amp;"
@@ -53,7 +61,7 @@ async def state(db: Database) -> tuple[Any, ...]:
         ).all()
         counts = [
             (await session.exec(select(func.count()).select_from(model))).one()
-            for model in (DealMessage, DealExtension, OutboxItem)
+            for model in (DealMessage, DealExtension, OutboxItem, TrainingAttempt, Certification)
         ]
     return tuple(deals), tuple(counts)
 

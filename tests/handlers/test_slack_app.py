@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.app import PartnerBot
+from bot.demo.slack_requests import SlackSender
+from bot.demo.slack_standin import SlackStandIn
 from bot.domain import audit, people
 from store.db import Database
 from tests.harness.clock import NOW
 from tests.harness.data import add_registrations
-from tests.harness.slack_requests import SlackSender
-from tests.harness.slack_standin import SlackStandIn
 
 
 async def add_deals(db: Database, partner_name: str, count: int) -> None:

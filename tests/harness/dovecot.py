@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.harness.net import free_port
+from bot.demo.net import free_port
 
 USER, PASSWORD = "bot@example.test", "imap-secret"
 

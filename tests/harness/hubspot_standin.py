@@ -1,13 +1,35 @@
-"""A local stand-in for HubSpot's CRM v3/v4 API, driven through hubspot-api-client.
+"""A local stand-in for HubSpot's CRM v3/v4 and settings APIs, driven through hubspot-api-client.
 
-It speaks HubSpot's wire format on its real paths: `/crm/v3/objects/{type}/batch/upsert`
-(keyed by a unique property), `batch/read`, `batch/update`, single create (409 on a
-duplicate unique value), `search` (filters, sorts, `after` paging, 10,000-result cap),
-`/crm/v4/associations/{from}/{to}/batch/create` (HubSpot-defined type ids checked) and
-contacts `gdpr-delete`. Errors are HubSpot's JSON (`status`, `message`, `category`,
-`context`), batches answer 207 with per-record errors, and every answer carries the
-`X-HubSpot-RateLimit-*` headers; past the ten-second limit it answers 429 with
-Retry-After. Tests script outages, 5xx, 429 storms, slow answers and refused records.
+It speaks HubSpot's wire format on its real paths and refuses what HubSpot refuses (each rule
+cites the documentation it follows):
+- `/crm/v3/objects/{type}/batch/upsert` keyed by a unique-value property; notes have none
+  (HubSpot offers unique values on contacts, companies, deals, tickets and custom objects
+  only — https://knowledge.hubspot.com/properties/set-validation-rules-for-properties), so an
+  upsert of notes is answered 400 "Unable to perform update/upsert by non-unique 0-46
+  property …", as HubSpot answers it.
+- `batch/create` with associations inline (notes: `hs_timestamp` required, `hs_note_body` at
+  most 65,536 characters — https://developers.hubspot.com/docs/api/crm/notes), `batch/read`,
+  `batch/update`, single create (409 on a duplicate unique value), contacts `gdpr-delete`.
+- Deals: `deal_currency_code` must be one of the portal's currencies (`"EUR" is not a part of
+  the current effective currency codes for portal …`, enforced since mid-2023); `pipeline`
+  and `dealstage` must be internal ids of the portal's pipelines, and a deal created without
+  a pipeline goes to the default one
+  (https://developers.hubspot.com/docs/api/crm/deals#create-deals).
+- `search` (filters EQ/NEQ/GT/GTE/LT/LTE/IN/NOT_IN, at most 5 filter groups, 10 filters a
+  group and 25 in all — https://developers.hubspot.com/changelog/breaking-change-expanded-
+  filtering-capabilities-and-error-messaging-in-hubspots-search-api —, one sort, `after`
+  paging, 200 a page, 10,000 results a query), limited to 5 requests per second per account
+  and answered 429 `You have reached your secondly limit.` (policy SECONDLY) past it; the
+  search index can be made to lag (`hide_from_search`), as HubSpot's does.
+- `/crm/v4/associations/{from}/{to}/batch/create` (HubSpot-defined type ids checked) and
+  `/crm/v4/objects/{type}/{id}/associations/{to}` (500 a page).
+- `/crm/v3/pipelines/deals` and the currencies settings API
+  (https://developers.hubspot.com/docs/api/settings/currencies: `company-currency`,
+  `exchange-rates/current`).
+Errors are HubSpot's JSON (`status`, `message`, `category`, `context`), batches answer 207
+with per-record errors, and every answer carries the `X-HubSpot-RateLimit-*` headers; past
+the ten-second limit it answers 429 with Retry-After. Tests script outages, 5xx, 429 storms,
+slow answers (the request is carried out after the delay) and refused records.
 """
 
 from __future__ import annotations
@@ -19,6 +41,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -26,14 +49,16 @@ from aiohttp import web
 from tests.harness.standin import Fault, RollingWindow, ThreadedStandIn
 
 VALID_TOKEN = "pat-test-hubspot"
+PORTAL_ID = 24_681_357
 
-# The unique property each object type is keyed by (HubSpot: "hasUniqueValue": true).
+# The unique-value property each object type is keyed by ("hasUniqueValue": true).
 UNIQUE = {
     "deals": "partnerbot_deal_id",
-    "notes": "partnerbot_note_key",
     "contacts": "email",
     "companies": "partnerbot_company_key",
 }
+OBJECT_TYPES = ("deals", "contacts", "companies", "notes")
+TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "notes": "0-46"}
 # HubSpot-defined association type ids (docs: "Associations v4, association type IDs").
 ASSOCIATION_TYPES = {
     ("notes", "deals"): 214,
@@ -42,6 +67,23 @@ ASSOCIATION_TYPES = {
 }
 MAX_BATCH = 100
 SEARCH_CAP = 10_000
+SEARCH_PER_SECOND = 5
+NOTE_BODY_MAX = 65_536
+CURRENCIES = "/settings/currencies/2026-03"
+# A new portal's one deal pipeline ("default") and its stages, as HubSpot creates them.
+DEFAULT_PIPELINE = {
+    "id": "default",
+    "label": "Sales Pipeline",
+    "stages": [
+        ("appointmentscheduled", "Appointment Scheduled"),
+        ("qualifiedtobuy", "Qualified To Buy"),
+        ("presentationscheduled", "Presentation Scheduled"),
+        ("decisionmakerboughtin", "Decision Maker Bought-In"),
+        ("contractsent", "Contract Sent"),
+        ("closedwon", "Closed Won"),
+        ("closedlost", "Closed Lost"),
+    ],
+}
 
 
 def _now_iso() -> str:
@@ -57,6 +99,14 @@ def _error(status: int, category: str, message: str, **extra: Any) -> web.Respon
         **extra,
     }
     return web.json_response(body, status=status)
+
+
+@dataclass
+class PathFault(Fault):
+    """A fault for requests whose path contains `path`, after `skip` of them went through."""
+
+    path: str = ""
+    skip: int = 0
 
 
 @dataclass
@@ -93,20 +143,12 @@ class HubSpotStandIn(ThreadedStandIn):
     def __init__(self, *, token: str = VALID_TOKEN, limit_per_10s: int | None = None) -> None:
         super().__init__()
         self.token = token
-        self.window = RollingWindow(limit_per_10s, 10.0)
-        self.objects: dict[str, dict[str, HubSpotObject]] = {t: {} for t in UNIQUE}
-        self._unique: dict[str, dict[str, HubSpotObject]] = {t: {} for t in UNIQUE}
-        self.associations: set[tuple[str, str, str, str, int]] = set()
-        self.requests: Counter[str] = Counter()  # "POST /crm/v3/..." -> count
-        self.rate_limited = 0
-        self.refuse_values: set[str] = set()  # a record with any of these values gets an error
-        self._faults: list[Fault] = []
-        self._ids = itertools.count(1001)
-        self._clock = itertools.count(1_700_000_000_000)
+        self.reset(limit_per_10s=limit_per_10s)
 
     def add_routes(self, app: web.Application) -> None:
-        """HubSpot's CRM paths."""
+        """HubSpot's CRM and settings paths."""
         app.router.add_post("/crm/v3/objects/{type}/batch/upsert", self._batch_upsert)
+        app.router.add_post("/crm/v3/objects/{type}/batch/create", self._batch_create)
         app.router.add_post("/crm/v3/objects/{type}/batch/read", self._batch_read)
         app.router.add_post("/crm/v3/objects/{type}/batch/update", self._batch_update)
         app.router.add_post("/crm/v3/objects/contacts/gdpr-delete", self._gdpr_delete)
@@ -115,6 +157,12 @@ class HubSpotStandIn(ThreadedStandIn):
         app.router.add_post(
             "/crm/v4/associations/{from_type}/{to_type}/batch/create", self._associate
         )
+        app.router.add_get(
+            "/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}", self._associations
+        )
+        app.router.add_get("/crm/v3/pipelines/{type}", self._pipelines)
+        app.router.add_get(f"{CURRENCIES}/company-currency", self._company_currency)
+        app.router.add_get(f"{CURRENCIES}/exchange-rates/current", self._exchange_rates)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
 
     @property
@@ -124,25 +172,40 @@ class HubSpotStandIn(ThreadedStandIn):
 
     # --- test controls ----------------------------------------------------------------
 
-    def reset(self, *, limit_per_10s: int | None = None) -> None:
-        """Forget every object, request and fault."""
+    def reset(
+        self,
+        *,
+        limit_per_10s: int | None = None,
+        window_seconds: float = 10.0,
+        currencies: tuple[str, ...] = ("USD",),
+    ) -> None:
+        """Forget every object, request and fault; a portal whose company currency is the
+        first of `currencies` (the others have exchange rates) and with one deal pipeline."""
         with self.lock:
-            self.objects = {t: {} for t in UNIQUE}
-            self._unique = {t: {} for t in UNIQUE}
-            self.associations.clear()
-            self.requests.clear()
+            self.objects: dict[str, dict[str, HubSpotObject]] = {t: {} for t in OBJECT_TYPES}
+            self._unique: dict[str, dict[str, HubSpotObject]] = {t: {} for t in UNIQUE}
+            self.associations: set[tuple[str, str, str, str, int]] = set()
+            self.requests: Counter[str] = Counter()  # "POST /crm/v3/..." -> count
             self.rate_limited = 0
-            self.refuse_values.clear()
-            self._faults.clear()
-            self.window = RollingWindow(limit_per_10s, 10.0)
+            self.search_limited = 0
+            self.refuse_values: set[str] = set()  # a record with any of these values: refused
+            self.currencies = [c.upper() for c in currencies]
+            self.pipelines: list[dict[str, Any]] = [json.loads(json.dumps(DEFAULT_PIPELINE))]
+            self.unsearchable: set[str] = set()  # ids the search index has not caught up with
+            self._faults: list[PathFault] = []
+            self.window = RollingWindow(limit_per_10s, window_seconds)
+            self.search_window = RollingWindow(SEARCH_PER_SECOND, 1.0)
+            self._ids = itertools.count(1001)
+            self.clock_ms = 1_700_000_000_000
 
-    def fail(self, status: int = 503, *, times: int = 1) -> None:
-        """Answer the next `times` requests with a 5xx (or any status)."""
-        self._faults.append(Fault("error", status, times))
+    def fail(self, status: int = 503, *, times: int = 1, path: str = "", skip: int = 0) -> None:
+        """Answer the next `times` requests (to paths containing `path`, after `skip` of
+        them) with a 5xx (or any status)."""
+        self._faults.append(PathFault("error", status, times, path=path, skip=skip))
 
     def down(self) -> None:
         """Answer every request 503 until `up()`."""
-        self._faults.insert(0, Fault("error", 503, 10**9))
+        self._faults.insert(0, PathFault("error", 503, 10**9))
 
     def up(self) -> None:
         """End an outage."""
@@ -150,16 +213,31 @@ class HubSpotStandIn(ThreadedStandIn):
 
     def rate_limit(self, *, times: int, retry_after: int = 1) -> None:
         """Answer the next `times` requests 429, as when another app shares the portal."""
-        self._faults.append(Fault("rate_limit", retry_after, times))
+        self._faults.append(PathFault("rate_limit", retry_after, times))
 
-    def slow(self, seconds: float, *, times: int = 1) -> None:
-        """Delay the next `times` answers."""
-        self._faults.append(Fault("slow", seconds, times))
+    def slow(self, seconds: float, *, times: int = 1, path: str = "") -> None:
+        """Delay the next `times` answers (the request is carried out after the delay)."""
+        self._faults.append(PathFault("slow", seconds, times, path=path))
+
+    def advance(self, *, seconds: float) -> None:
+        """Let time pass for last-modified stamps."""
+        with self.lock:
+            self.clock_ms += int(seconds * 1000)
+
+    def add_pipeline(self, pipeline_id: str, label: str, stages: list[tuple[str, str]]) -> None:
+        """Another deal pipeline (Sales Hub Starter and up)."""
+        with self.lock:
+            self.pipelines.append({"id": pipeline_id, "label": label, "stages": stages})
 
     def add_company(self, domain: str, name: str, **properties: str) -> HubSpotObject:
         """A company already in the CRM (as a sales rep would have created it)."""
         with self.lock:
             return self._put("companies", {"domain": domain, "name": name, **properties})
+
+    def touch(self, obj: HubSpotObject, **properties: str) -> None:
+        """A rep edits a record."""
+        with self.lock:
+            self._touch(obj, properties)
 
     def find(self, object_type: str, prop: str, value: str) -> list[HubSpotObject]:
         """Objects of a type whose property has a value (by index for the unique property)."""
@@ -178,29 +256,48 @@ class HubSpotStandIn(ThreadedStandIn):
 
     # --- plumbing ---------------------------------------------------------------------
 
+    def _tick(self) -> int:
+        self.clock_ms += 1
+        return self.clock_ms
+
     def _put(self, object_type: str, properties: dict[str, str]) -> HubSpotObject:
-        obj = HubSpotObject(str(next(self._ids)), dict(properties), modified_ms=next(self._clock))
+        obj = HubSpotObject(str(next(self._ids)), dict(properties), modified_ms=self._tick())
         self.objects[object_type][obj.id] = obj
-        if (key := properties.get(UNIQUE[object_type])) is not None:
+        if object_type in UNIQUE and (key := properties.get(UNIQUE[object_type])) is not None:
             self._unique[object_type][key] = obj
         return obj
 
     def _touch(self, obj: HubSpotObject, properties: dict[str, str]) -> None:
         obj.properties.update(properties)
-        obj.updated_at, obj.modified_ms = _now_iso(), next(self._clock)
+        obj.updated_at, obj.modified_ms = _now_iso(), self._tick()
 
     def _headers(self, remaining: int) -> dict[str, str]:
         limit = self.window.limit or 1_000_000
         return {
-            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.window.seconds * 1000)),
             "X-HubSpot-RateLimit-Max": str(limit),
             "X-HubSpot-RateLimit-Remaining": str(remaining),
             "X-HubSpot-RateLimit-Daily": "1000000",
             "X-HubSpot-RateLimit-Daily-Remaining": "999000",
         }
 
+    def _next_fault(self, path: str) -> PathFault | None:
+        with self.lock:
+            for fault in self._faults:
+                if fault.path not in path:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
     async def _gate(self, request: web.Request) -> web.Response | int:
-        """Authentication, scripted faults and the rate limit; the remaining budget or an answer."""
+        """Authentication, scripted faults and the rate limits; the remaining budget or an
+        answer."""
         self.requests[f"{request.method} {request.path}"] += 1
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(
@@ -208,13 +305,7 @@ class HubSpotStandIn(ThreadedStandIn):
                 "INVALID_AUTHENTICATION",
                 "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
             )
-        fault = None
-        with self.lock:
-            if self._faults:
-                fault = self._faults[0]
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.pop(0)
+        fault = self._next_fault(request.path)
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(fault.value)
         if fault is not None and fault.kind == "error":
@@ -222,6 +313,19 @@ class HubSpotStandIn(ThreadedStandIn):
         with self.lock:
             admitted, remaining = self.window.take()
             retry_after = self.window.retry_after()
+            searched = True
+            if admitted and request.path.endswith("/search"):
+                searched, _left = self.search_window.take()
+        if not searched:  # the search API's own limit: 5 per second per account
+            self.search_limited += 1
+            return _error(
+                429,
+                "RATE_LIMITS",
+                "You have reached your secondly limit.",
+                errorType="RATE_LIMIT",
+                policyName="SECONDLY",
+                groupName="publicapi:crm-search-secondly",
+            )
         if fault is not None and fault.kind == "rate_limit":
             admitted, retry_after = False, float(fault.value)
         if not admitted:
@@ -280,7 +384,7 @@ class HubSpotStandIn(ThreadedStandIn):
         if isinstance(gate, web.Response):
             return gate
         object_type, body = request.match_info["type"], await self._json(request)
-        if object_type not in UNIQUE:
+        if object_type not in OBJECT_TYPES:
             return _error(404, "OBJECT_NOT_FOUND", f"Unknown object type {object_type}")
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
             return _error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1")
@@ -289,6 +393,29 @@ class HubSpotStandIn(ThreadedStandIn):
                 400, "VALIDATION_ERROR", f"Batch input is limited to {MAX_BATCH} inputs per request"
             )
         return object_type, body, gate
+
+    def _invalid(self, object_type: str, properties: dict[str, str], *, new: bool) -> str | None:
+        """Why HubSpot would refuse these property values (None: it takes them)."""
+        if self.refuse_values & set(properties.values()):
+            return "Property values were not valid"
+        if object_type != "deals":
+            return None
+        code = properties.get("deal_currency_code")
+        if code is not None and code not in self.currencies:
+            return (
+                f'"{code}" is not a part of the current effective currency codes for portal'
+                f" {PORTAL_ID}: {self.currencies}"
+            )
+        pipeline_id = properties.get("pipeline", "default" if new else None)
+        if pipeline_id is None:
+            return None
+        pipeline = next((p for p in self.pipelines if p["id"] == pipeline_id), None)
+        if pipeline is None:
+            return _invalid_option("pipeline", pipeline_id, [p["id"] for p in self.pipelines])
+        stages = [sid for sid, _label in pipeline["stages"]]
+        if "dealstage" in properties and properties["dealstage"] not in stages:
+            return _invalid_option("dealstage", properties["dealstage"], stages)
+        return None
 
     # --- handlers ---------------------------------------------------------------------
 
@@ -303,27 +430,83 @@ class HubSpotStandIn(ThreadedStandIn):
                 prop, key = item.get("idProperty"), str(item.get("id", ""))
                 properties = {k: str(v) for k, v in (item.get("properties") or {}).items()}
                 trace = item.get("objectWriteTraceId")
-                if prop != UNIQUE[object_type]:
+                if prop != UNIQUE.get(object_type):
                     return _error(
                         400,
                         "VALIDATION_ERROR",
-                        f"idProperty {prop} is not a unique property of {object_type}",
+                        f"Unable to perform update/upsert by non-unique {TYPE_IDS[object_type]}"
+                        f" property {prop}",
                     )
-                if self.refuse_values & set(properties.values()):
-                    errors.append(
-                        self._record_error(
-                            "VALIDATION_ERROR", "Property values were not valid", trace
-                        )
-                    )
-                    continue
                 existing = self.find(object_type, prop, key)
+                if problem := self._invalid(object_type, properties, new=not existing):
+                    errors.append(self._record_error("VALIDATION_ERROR", problem, trace))
+                    continue
                 if existing:
                     self._touch(existing[0], properties)
                     results.append(existing[0].as_json(new=False))
                 else:
-                    obj = self._put(object_type, {**properties, prop: key})
+                    default = {"pipeline": "default"} if object_type == "deals" else {}
+                    obj = self._put(object_type, {**default, **properties, prop: key})
                     results.append(obj.as_json(new=True))
         return self._batch_answer(results, errors, gate, 200)
+
+    async def _batch_create(self, request: web.Request) -> web.Response:
+        opened = await self._open_batch(request)
+        if isinstance(opened, web.Response):
+            return opened
+        object_type, body, gate = opened
+        results, errors = [], []
+        with self.lock:
+            for item in body["inputs"]:
+                properties = {k: str(v) for k, v in (item.get("properties") or {}).items()}
+                trace = item.get("objectWriteTraceId")
+                if object_type == "notes":
+                    if "hs_timestamp" not in properties:
+                        return _error(400, "VALIDATION_ERROR", "hs_timestamp is required")
+                    if len(properties.get("hs_note_body", "")) > NOTE_BODY_MAX:
+                        return _error(
+                            400,
+                            "VALIDATION_ERROR",
+                            f"hs_note_body is limited to {NOTE_BODY_MAX} characters",
+                        )
+                links = []
+                for association in item.get("associations") or []:
+                    to_id = str(association["to"]["id"])
+                    types = association.get("types") or []
+                    to_type = next(
+                        (
+                            pair[1]
+                            for pair, type_id in ASSOCIATION_TYPES.items()
+                            if pair[0] == object_type
+                            and [t.get("associationTypeId") for t in types] == [type_id]
+                            and all(
+                                t.get("associationCategory") == "HUBSPOT_DEFINED" for t in types
+                            )
+                        ),
+                        None,
+                    )
+                    if to_type is None:
+                        return _error(400, "VALIDATION_ERROR", f"invalid association types {types}")
+                    links.append((to_type, to_id, types[0]["associationTypeId"]))
+                missing = [(t, i) for t, i, _ in links if i not in self.objects[t]]
+                if missing:
+                    errors.append(
+                        self._record_error(
+                            "VALIDATION_ERROR",
+                            f"One or more associations are invalid: no {missing[0][0]}"
+                            f" with ID {missing[0][1]}",
+                            trace,
+                        )
+                    )
+                    continue
+                if problem := self._invalid(object_type, properties, new=True):
+                    errors.append(self._record_error("VALIDATION_ERROR", problem, trace))
+                    continue
+                obj = self._put(object_type, properties)
+                for to_type, to_id, type_id in links:
+                    self.associations.add((object_type, obj.id, to_type, to_id, type_id))
+                results.append(obj.as_json())
+        return self._batch_answer(results, errors, gate, 201)
 
     async def _batch_read(self, request: web.Request) -> web.Response:
         opened = await self._open_batch(request)
@@ -331,6 +514,7 @@ class HubSpotStandIn(ThreadedStandIn):
             return opened
         object_type, body, gate = opened
         prop = body.get("idProperty") or "hs_object_id"
+        wanted = body.get("properties") or []
         results, missing = [], []
         with self.lock:
             for item in body["inputs"]:
@@ -342,7 +526,7 @@ class HubSpotStandIn(ThreadedStandIn):
                 else:
                     found = self.find(object_type, prop, key)
                 if found:
-                    results.append(found[0].as_json())
+                    results.append(_shown(found[0], wanted))
                 else:
                     missing.append(key)
         errors = []
@@ -362,10 +546,14 @@ class HubSpotStandIn(ThreadedStandIn):
             for item in body["inputs"]:
                 obj = self.objects[object_type].get(str(item.get("id")))
                 trace = item.get("objectWriteTraceId")
+                properties = {k: str(v) for k, v in (item.get("properties") or {}).items()}
                 if obj is None:
                     errors.append(self._record_error("OBJECT_NOT_FOUND", "Not found", trace))
                     continue
-                self._touch(obj, {k: str(v) for k, v in (item.get("properties") or {}).items()})
+                if problem := self._invalid(object_type, properties, new=False):
+                    errors.append(self._record_error("VALIDATION_ERROR", problem, trace))
+                    continue
+                self._touch(obj, properties)
                 results.append(obj.as_json())
         return self._batch_answer(results, errors, gate, 200)
 
@@ -374,11 +562,11 @@ class HubSpotStandIn(ThreadedStandIn):
         if isinstance(gate, web.Response):
             return gate
         object_type, body = request.match_info["type"], await self._json(request)
-        if object_type not in UNIQUE or not isinstance(body, dict):
+        if object_type not in OBJECT_TYPES or not isinstance(body, dict):
             return _error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1")
         properties = {k: str(v) for k, v in (body.get("properties") or {}).items()}
         with self.lock:
-            unique = UNIQUE[object_type]
+            unique = UNIQUE.get(object_type, "")
             if unique in properties and (
                 found := self.find(object_type, unique, properties[unique])
             ):
@@ -387,6 +575,8 @@ class HubSpotStandIn(ThreadedStandIn):
                     "CONFLICT",
                     f"Object with unique property value already exists. Existing ID: {found[0].id}",
                 )
+            if problem := self._invalid(object_type, properties, new=True):
+                return _error(400, "VALIDATION_ERROR", problem)
             obj = self._put(object_type, properties)
         return self._answer(obj.as_json(), 201, gate)
 
@@ -395,33 +585,45 @@ class HubSpotStandIn(ThreadedStandIn):
         if isinstance(gate, web.Response):
             return gate
         object_type, body = request.match_info["type"], await self._json(request) or {}
-        limit = min(int(body.get("limit", 10)), 200)
+        groups = body.get("filterGroups") or []
+        filters = [f for g in groups for f in g.get("filters") or []]
+        if len(groups) > 5 or len(filters) > 25 or any(len(g["filters"]) > 10 for g in groups):
+            return _error(
+                400, "VALIDATION_ERROR", "Too many filters: at most 5 groups, 10 a group, 25"
+            )
+        if len(body.get("sorts") or []) > 1:
+            return _error(400, "VALIDATION_ERROR", "Only one sort is supported")
+        limit = int(body.get("limit", 10))
+        if limit > 200:
+            return _error(400, "VALIDATION_ERROR", "limit must be at most 200")
         after = int(body.get("after") or 0)
         if after + limit > SEARCH_CAP:
             return _error(400, "VALIDATION_ERROR", "Search results are limited to 10,000")
         with self.lock:
-            hits = [o for o in self.objects.get(object_type, {}).values() if _matches(o, body)]
-        for sort in reversed(body.get("sorts") or []):
-            prop = sort["propertyName"]
-            hits.sort(
-                key=lambda o, p=prop: _sort_key(o, p), reverse=sort.get("direction") == "DESCENDING"
-            )
+            hits = [
+                o
+                for o in self.objects.get(object_type, {}).values()
+                if o.id not in self.unsearchable and _matches(o, groups)
+            ]
+        for sort in body.get("sorts") or []:
+            prop, descending = sort["propertyName"], sort.get("direction") == "DESCENDING"
+            hits.sort(key=partial(_sort_key, prop=prop), reverse=descending)
         page = hits[after : after + limit]
-        wanted = body.get("properties") or []
-        results = []
-        for obj in page:
-            shown = obj.as_json()
-            if wanted:
-                shown["properties"] = {
-                    k: v
-                    for k, v in shown["properties"].items()
-                    if k in wanted or k == "hs_object_id"
-                }
-            results.append(shown)
+        results = [_shown(obj, body.get("properties") or []) for obj in page]
         answer: dict[str, Any] = {"total": len(hits), "results": results}
         if after + limit < len(hits):
             answer["paging"] = {"next": {"after": str(after + limit)}}
         return self._answer(answer, 200, gate)
+
+    def hide_from_search(self, obj: HubSpotObject) -> None:
+        """The search index has not caught up with this record's last change yet."""
+        with self.lock:
+            self.unsearchable.add(obj.id)
+
+    def index_caught_up(self) -> None:
+        """Every record is searchable again."""
+        with self.lock:
+            self.unsearchable.clear()
 
     async def _associate(self, request: web.Request) -> web.Response:
         gate = await self._gate(request)
@@ -450,14 +652,108 @@ class HubSpotStandIn(ThreadedStandIn):
                 self.associations.add((pair[0], from_id, pair[1], to_id, type_ids[0]))
                 results.append(
                     {
-                        "fromObjectTypeId": "0-46",
+                        "fromObjectTypeId": TYPE_IDS[pair[0]],
                         "fromObjectId": int(from_id),
-                        "toObjectTypeId": "0-3",
+                        "toObjectTypeId": TYPE_IDS[pair[1]],
                         "toObjectId": int(to_id),
                         "labels": [],
                     }
                 )
         return self._batch_answer(results, errors, gate, 201)
+
+    async def _associations(self, request: web.Request) -> web.Response:
+        """A record's associations to one type, 500 a page, both directions counted."""
+        gate = await self._gate(request)
+        if isinstance(gate, web.Response):
+            return gate
+        from_type, from_id = request.match_info["from_type"], request.match_info["from_id"]
+        to_type = request.match_info["to_type"]
+        limit = min(int(request.query.get("limit", 500)), 500)
+        after = int(request.query.get("after") or 0)
+        with self.lock:
+            linked = sorted(
+                {
+                    (int(a[1] if a[2] == from_type else a[3]), a[4])
+                    for a in self.associations
+                    if (a[0], a[2]) in ((from_type, to_type), (to_type, from_type))
+                    and (a[1] if a[0] == from_type else a[3]) == from_id
+                }
+            )
+        page = linked[after : after + limit]
+        answer: dict[str, Any] = {
+            "results": [
+                {
+                    "toObjectId": object_id,
+                    "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}
+                    ],
+                }
+                for object_id, type_id in page
+            ]
+        }
+        if after + limit < len(linked):
+            answer["paging"] = {"next": {"after": str(after + limit)}}
+        return self._answer(answer, 200, gate)
+
+    async def _pipelines(self, request: web.Request) -> web.Response:
+        gate = await self._gate(request)
+        if isinstance(gate, web.Response):
+            return gate
+        if request.match_info["type"] != "deals":
+            return _error(404, "OBJECT_NOT_FOUND", "No pipelines for this object type")
+        stamp = "2024-01-01T00:00:00.000Z"
+        results = [
+            {
+                "id": p["id"],
+                "label": p["label"],
+                "displayOrder": order,
+                "archived": False,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "stages": [
+                    {
+                        "id": sid,
+                        "label": label,
+                        "displayOrder": n,
+                        "archived": False,
+                        "metadata": {"isClosed": str(sid.startswith("closed")).lower()},
+                        "createdAt": stamp,
+                        "updatedAt": stamp,
+                        "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                    }
+                    for n, (sid, label) in enumerate(p["stages"])
+                ],
+            }
+            for order, p in enumerate(self.pipelines)
+        ]
+        return self._answer({"results": results}, 200, gate)
+
+    async def _company_currency(self, request: web.Request) -> web.Response:
+        gate = await self._gate(request)
+        if isinstance(gate, web.Response):
+            return gate
+        body = {"id": self.currencies[0], "createdAt": "2024-01-01T00:00:00Z"}
+        return self._answer(body, 200, gate)
+
+    async def _exchange_rates(self, request: web.Request) -> web.Response:
+        gate = await self._gate(request)
+        if isinstance(gate, web.Response):
+            return gate
+        home, stamp = self.currencies[0], "2024-01-01T00:00:00Z"
+        results = [
+            {
+                "id": str(n),
+                "fromCurrencyCode": code,
+                "toCurrencyCode": home,
+                "conversionRate": 1.1,
+                "visibleInUI": True,
+                "effectiveAt": stamp,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+            }
+            for n, code in enumerate(self.currencies[1:], start=1)
+        ]
+        return self._answer({"results": results}, 200, gate)
 
     async def _unknown(self, request: web.Request) -> web.Response:
         self.requests[f"{request.method} {request.path} (unknown)"] += 1
@@ -484,32 +780,56 @@ class HubSpotStandIn(ThreadedStandIn):
         return web.Response(status=204, headers=self._headers(gate))
 
 
+def _invalid_option(name: str, value: str, allowed: list[str]) -> str:
+    detail = {
+        "isValid": False,
+        "message": f"{value} was not one of the allowed options: {allowed}",
+        "error": "INVALID_OPTION",
+        "name": name,
+    }
+    return f"Property values were not valid: {json.dumps([detail])}"
+
+
+def _shown(obj: HubSpotObject, wanted: list[str]) -> dict[str, Any]:
+    shown = obj.as_json()
+    if wanted:
+        shown["properties"] = {
+            k: v for k, v in shown["properties"].items() if k in wanted or k == "hs_object_id"
+        }
+    return shown
+
+
 def _sort_key(obj: HubSpotObject, prop: str) -> tuple[int, Any]:
+    """Numbers (timestamps, ids) in numeric order, then text."""
     value = obj.as_json()["properties"].get(prop, "")
     return (0, int(value)) if str(value).isdigit() else (1, value)
 
 
-def _matches(obj: HubSpotObject, body: dict[str, Any]) -> bool:
-    groups = body.get("filterGroups") or []
+def _compare(obj: HubSpotObject, f: dict[str, Any]) -> bool:
+    value = obj.as_json()["properties"].get(f["propertyName"])
+    op, wanted = f["operator"], f.get("value")
+    if op == "EQ":
+        return value is not None and str(value).lower() == str(wanted).lower()
+    if op == "NEQ":
+        return value is None or str(value).lower() != str(wanted).lower()
+    if op == "IN":
+        return value is not None and value in (f.get("values") or [])
+    if op == "NOT_IN":
+        return value is None or value not in (f.get("values") or [])
+    if op in ("GT", "GTE", "LT", "LTE"):
+        if value is None:
+            return False
+        left, right = _sort_key(obj, prop=f["propertyName"])[1], int(str(wanted))
+        return {
+            "GT": left > right,
+            "GTE": left >= right,
+            "LT": left < right,
+            "LTE": left <= right,
+        }[op]
+    return False
+
+
+def _matches(obj: HubSpotObject, groups: list[dict[str, Any]]) -> bool:
     if not groups:
         return True
-    properties = obj.as_json()["properties"]
-    for group in groups:
-        ok = True
-        for f in group.get("filters") or []:
-            value, wanted, op = properties.get(f["propertyName"]), f.get("value"), f["operator"]
-            if op == "EQ":
-                ok = ok and value is not None and str(value).lower() == str(wanted).lower()
-            elif op == "IN":
-                ok = ok and value is not None and value in (f.get("values") or [])
-            elif op in ("GT", "GTE"):
-                if value is None:
-                    ok = False
-                else:
-                    left, right = _sort_key(obj, f["propertyName"])[1], int(str(wanted))
-                    ok = ok and (left > right if op == "GT" else left >= right)
-            else:
-                ok = False
-        if ok:
-            return True
-    return False
+    return any(all(_compare(obj, f) for f in group.get("filters") or []) for group in groups)

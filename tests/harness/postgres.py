@@ -17,7 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.harness.net import free_port
+from bot.demo.net import free_port
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -5,12 +5,23 @@ certificate from a test CA (trustme); the adapter trusts that CA through
 PARTNERBOT_SALESFORCE_CA_BUNDLE. It speaks Salesforce's wire format on its real paths:
 the OAuth client-credentials token endpoint, SOQL `query/` (a small SOQL subset: field
 lists, COUNT(), WHERE with AND/OR/parentheses, =, !=, <, <=, >, >=, IN, LIKE, ORDER BY,
-LIMIT), sObject Collections upsert by an External ID field (≤ 200, `allOrNone`), update
-and delete. Errors are Salesforce's JSON (`[{"message", "errorCode"}]`, per-record
-`statusCode`); unknown fields are INVALID_FIELD, missing required fields on insert are
-REQUIRED_FIELD_MISSING. Every answer carries `Sforce-Limit-Info`; past the org's API
-limit it answers 403 REQUEST_LIMIT_EXCEEDED. Tests script outages, 5xx, limit storms,
-expired sessions, slow answers and refused records.
+LIMIT) answered in batches continued through `nextRecordsUrl`, sObject Collections upsert by
+an External ID field (≤ 200, `allOrNone`), update and delete. Errors are Salesforce's JSON
+(`[{"message", "errorCode"}]`, per-record `statusCode`). Every answer carries
+`Sforce-Limit-Info`; past the org's API limit it answers 403 REQUEST_LIMIT_EXCEEDED. Tests
+script outages, 5xx, limit storms, expired sessions, slow answers and refused records, and
+set the org up: single- or multi-currency, records deleted to the recycle bin, contacts that
+cannot be deleted.
+
+What it refuses, and where Salesforce documents it:
+- Status codes (REQUIRED_FIELD_MISSING, STRING_TOO_LONG, ENTITY_IS_DELETED,
+  INVALID_CROSS_REFERENCE_KEY, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, DELETE_FAILED):
+  https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm
+- HTTP errors (401 INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 400 INVALID_FIELD,
+  INVALID_TYPE, MALFORMED_QUERY, 404 NOT_FOUND):
+  https://developer.salesforce.com/docs/platform/api-rest/guide/errorcodes.html
+- API limits (a rolling 24-hour total, and concurrent long-running requests):
+  https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import itertools
 import re
 import secrets
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +43,13 @@ from tests.harness.standin import Fault, ThreadedStandIn
 CLIENT_ID = "3MVG9-partnerbot-test"
 CLIENT_SECRET = "sf-secret-test"
 MAX_COLLECTION = 200
+# Query batches: "up to 2,000 records can be returned at a time … the returned batch can
+# include fewer records" (Query); `Sforce-Query-Options: batchSize=` takes 200 to 2,000
+# (Query Options Header). The rest is read with the query locator in `nextRecordsUrl`.
+# https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query.html
+# https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query-more-results.html
+# https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm
+QUERY_BATCH, MIN_QUERY_BATCH = 2_000, 200
 
 # The fields each object has (a typo in the adapter is INVALID_FIELD, as in a real org).
 FIELDS: dict[str, set[str]] = {
@@ -58,6 +77,7 @@ FIELDS: dict[str, set[str]] = {
         "Partnerbot_Registration_Status__c",
         "Partnerbot_Motion__c",
         "Partnerbot_Protection_Expires__c",
+        "Partnerbot_Amount__c",
         "Partnerbot_Currency__c",
     },
     "Task": {
@@ -72,10 +92,38 @@ FIELDS: dict[str, set[str]] = {
         "Partnerbot_Key__c",
     },
     "Contact": {"Id", "Email", "FirstName", "LastName", "SystemModstamp"},
+    # The org itself: its currency when multi-currency is off.
+    # https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_organization.htm
+    "Organization": {"Id", "Name", "DefaultCurrencyIsoCode"},
+    # "This object is not available in single-currency organizations"; IsoCode is a
+    # restricted picklist, IsActive says whether records may use the currency.
+    # https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_currencytype.htm
+    "CurrencyType": {"Id", "IsoCode", "IsActive", "IsCorporate", "ConversionRate"},
 }
+MULTI_CURRENCY_ONLY = {"CurrencyType"}
+# Multi-currency orgs add CurrencyIsoCode to every object with currency fields.
+CURRENCY_FIELD_ON = {"Account", "Opportunity", "Contact"}
 EXTERNAL_IDS = {"Opportunity": {"Partnerbot_Deal_Id__c"}, "Task": {"Partnerbot_Key__c"}}
 REQUIRED = {"Opportunity": ["Name", "StageName", "CloseDate"], "Contact": ["LastName"]}
-PREFIX = {"Account": "001", "Contact": "003", "Opportunity": "006", "Task": "00T"}
+PREFIX = {
+    "Account": "001",
+    "Contact": "003",
+    "Opportunity": "006",
+    "Task": "00T",
+    "Organization": "00D",
+    "CurrencyType": "01L",
+}
+# Field lengths (Text is 255 unless set; Long Text Area up to 131,072). The README's field
+# list is the contract: Partnerbot_Certifications__c is a Long Text Area(32768).
+# https://help.salesforce.com/s/articleView?id=sf.custom_field_types.htm
+TEXT_LENGTH = 255
+LENGTHS = {
+    ("Opportunity", "Name"): 120,
+    ("Opportunity", "Partnerbot_Currency__c"): 3,
+    ("Task", "Description"): 32_000,
+    ("Account", "Partnerbot_Certifications__c"): 32_768,
+    ("Contact", "Email"): 80,
+}
 
 
 def _errors(status: int, code: str, message: str) -> web.Response:
@@ -114,14 +162,22 @@ class SObject:
 
 
 class SalesforceStandIn(ThreadedStandIn):
-    """Start with `start()`; point the adapter at `login_url`; inspect `records`."""
+    """Start with `start()`; point the adapter at `login_url`; inspect `records`.
+
+    With `my_domain=False` it answers as Salesforce's shared login host
+    (login.salesforce.com) does: the client-credentials flow is refused there, it works only
+    on the org's My Domain (https://help.salesforce.com/s/articleView?id=000886201&type=1).
+    """
 
     thread_name = "salesforce-standin"
 
-    def __init__(self, ssl_context: Any, *, api_limit: int = 1_000_000) -> None:
+    def __init__(
+        self, ssl_context: Any, *, api_limit: int = 1_000_000, my_domain: bool = True
+    ) -> None:
         super().__init__(ssl_context=ssl_context)
         self.client_secret = CLIENT_SECRET
         self.api_limit = api_limit
+        self.my_domain = my_domain
         self.reset()
 
     def add_routes(self, app: web.Application) -> None:
@@ -130,9 +186,10 @@ class SalesforceStandIn(ThreadedStandIn):
         data = "/services/data/v{version:[0-9]+\\.[0-9]}"
         app.router.add_get(data + "/query/", self._query)
         app.router.add_get(data + "/query", self._query)
+        app.router.add_get(data + "/query/{locator}", self._query_more)
         app.router.add_patch(data + "/composite/sobjects/{type}/{field}", self._upsert)
         app.router.add_patch(data + "/composite/sobjects", self._update)
-        app.router.add_delete(data + "/composite/sobjects", self._delete)
+        app.router.add_delete(data + "/composite/sobjects", self._delete_records)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
 
     @property
@@ -143,9 +200,11 @@ class SalesforceStandIn(ThreadedStandIn):
     # --- test controls ----------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every record, session, request and fault."""
+        """Forget every record, session, request and fault; a multi-currency org (USD
+        corporate, EUR active) again."""
         with self.lock:
             self.records: dict[str, dict[str, SObject]] = {t: {} for t in FIELDS}
+            self.recycle_bin: dict[str, SObject] = {}
             self._external: dict[tuple[str, str, str], SObject] = {}
             self.sessions: set[str] = set()
             self.tokens_issued = 0
@@ -153,10 +212,43 @@ class SalesforceStandIn(ThreadedStandIn):
             self.api_used = 0
             self.limit_refusals = 0
             self.refuse_values: set[str] = set()
+            self.undeletable: set[str] = set()
+            self.query_batch = QUERY_BATCH
+            self._cursors: dict[str, list[dict[str, Any]]] = {}
             self._faults: list[Fault] = []
             self._ids = itertools.count(1)
             self.client_secret = CLIENT_SECRET
             self.clock_offset = timedelta(0)
+            self.multi_currency = True
+            self._insert("Organization", {"Name": "Stand-in Org", "DefaultCurrencyIsoCode": "USD"})
+        self.use_currencies(active={"USD", "EUR"}, corporate="USD")
+
+    def use_currencies(
+        self, *, active: Collection[str], inactive: Collection[str] = (), corporate: str
+    ) -> None:
+        """Make this a multi-currency org with these active and inactive currencies (the
+        corporate currency is always active)."""
+        with self.lock:
+            self.multi_currency = True
+            self.records["CurrencyType"].clear()
+            for code in sorted({*active, *inactive, corporate}):
+                self._insert(
+                    "CurrencyType",
+                    {
+                        "IsoCode": code,
+                        "IsActive": code in active or code == corporate,
+                        "IsCorporate": code == corporate,
+                        "ConversionRate": 1.0,
+                    },
+                )
+
+    def single_currency(self, code: str) -> None:
+        """Make this a single-currency org (multi-currency never enabled) using `code`."""
+        with self.lock:
+            self.multi_currency = False
+            self.records["CurrencyType"].clear()
+            for org in self.records["Organization"].values():
+                org.fields["DefaultCurrencyIsoCode"] = code
 
     def fail(self, status: int = 503, *, times: int = 1) -> None:
         """Answer the next `times` API requests with a 5xx (or any status)."""
@@ -170,9 +262,11 @@ class SalesforceStandIn(ThreadedStandIn):
         """End an outage."""
         self._faults = [f for f in self._faults if f.remaining < 10**8]
 
-    def request_limit(self, *, times: int) -> None:
-        """Answer the next `times` API requests 403 REQUEST_LIMIT_EXCEEDED."""
-        self._faults.append(Fault("limit", None, times))
+    def request_limit(self, *, times: int, concurrent: bool = False) -> None:
+        """Answer the next `times` API requests 403 REQUEST_LIMIT_EXCEEDED: the org's rolling
+        24-hour total is spent, or (`concurrent`) too many long-running requests are open."""
+        kind = "ConcurrentPerOrgLongTxn" if concurrent else "TotalRequests"
+        self._faults.append(Fault("limit", kind, times))
 
     def slow(self, seconds: float, *, times: int = 1) -> None:
         """Delay the next `times` answers."""
@@ -206,8 +300,13 @@ class SalesforceStandIn(ThreadedStandIn):
             record.fields.update(fields)
             record.fields["SystemModstamp"] = _stamp(self.now())
 
+    def delete(self, record: SObject) -> None:
+        """A rep deletes a record: it goes to the recycle bin with its activities."""
+        with self.lock:
+            self._to_recycle_bin(record.id)
+
     def find(self, object_type: str, name: str, value: Any) -> list[SObject]:
-        """Records of a type whose field has a value."""
+        """Records of a type whose field has a value (not those in the recycle bin)."""
         if (object_type, name, str(value)) in self._external:
             return [self._external[(object_type, name, str(value))]]
         return [r for r in self.records[object_type].values() if r.fields.get(name) == value]
@@ -218,15 +317,50 @@ class SalesforceStandIn(ThreadedStandIn):
 
     # --- plumbing ---------------------------------------------------------------------
 
+    def fields_of(self, object_type: str) -> set[str] | None:
+        """The fields of an object in this org (None: the org has no such object)."""
+        if object_type not in FIELDS or (
+            object_type in MULTI_CURRENCY_ONLY and not self.multi_currency
+        ):
+            return None
+        if self.multi_currency and object_type in CURRENCY_FIELD_ON:
+            return FIELDS[object_type] | {"CurrencyIsoCode"}
+        return FIELDS[object_type]
+
+    def _corporate_currency(self) -> str:
+        return next(
+            (
+                str(c.fields["IsoCode"])
+                for c in self.records["CurrencyType"].values()
+                if c.fields.get("IsCorporate")
+            ),
+            "USD",
+        )
+
     def _insert(self, object_type: str, fields: dict[str, Any]) -> SObject:
         record_id = f"{PREFIX[object_type]}{next(self._ids):012d}AAA"
         record = SObject(object_type, record_id, dict(fields))
         record.fields["SystemModstamp"] = _stamp(self.now())
+        if self.multi_currency and object_type in CURRENCY_FIELD_ON:
+            # A record's currency defaults to its creator's (here: the corporate currency).
+            record.fields.setdefault("CurrencyIsoCode", self._corporate_currency())
         self.records[object_type][record_id] = record
         for name in EXTERNAL_IDS.get(object_type, ()):
             if fields.get(name) is not None:
                 self._external[(object_type, name, str(fields[name]))] = record
         return record
+
+    def _to_recycle_bin(self, record_id: str) -> None:
+        """To the recycle bin; an upsert by External ID no longer matches it, and the
+        activities on it go with it."""
+        owner = next(t for t, rows in self.records.items() if record_id in rows)
+        record = self.records[owner].pop(record_id)
+        self.recycle_bin[record_id] = record
+        for name in EXTERNAL_IDS.get(owner, ()):
+            self._external.pop((owner, name, str(record.fields.get(name))), None)
+        for task in list(self.records["Task"].values()):
+            if record_id in (task.fields.get("WhatId"), task.fields.get("WhoId")):
+                self._to_recycle_bin(task.id)
 
     def _limit_header(self) -> dict[str, str]:
         return {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"}
@@ -261,7 +395,8 @@ class SalesforceStandIn(ThreadedStandIn):
                 self.api_used += 1
         if over or (fault is not None and fault.kind == "limit"):
             self.limit_refusals += 1
-            return _errors(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            kind = fault.value if fault is not None and fault.kind == "limit" else "TotalRequests"
+            return _errors(403, "REQUEST_LIMIT_EXCEEDED", f"{kind} Limit exceeded.")
         return None
 
     def _answer(self, body: Any, status: int = 200) -> web.Response:
@@ -288,9 +423,10 @@ class SalesforceStandIn(ThreadedStandIn):
             return _errors(400, "INVALID_FIELD", "the stand-in only models allOrNone=false")
         for record in records:
             kind = (record.get("attributes") or {}).get("type") or object_type
-            if kind not in FIELDS:
+            known = self.fields_of(kind)
+            if known is None:
                 return _errors(400, "INVALID_TYPE", f"sObject type '{kind}' is not supported.")
-            unknown = set(record) - FIELDS[kind] - {"attributes", "id"}
+            unknown = set(record) - known - {"attributes", "id"}
             if unknown:
                 name = sorted(unknown)[0]
                 return _errors(
@@ -298,16 +434,42 @@ class SalesforceStandIn(ThreadedStandIn):
                 )
         return records
 
-    def _refused(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        if self.refuse_values & {str(v) for v in record.values()}:
+    def _invalid(self, object_type: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """A record's values Salesforce refuses: a scripted validation rule, text longer
+        than its field, a currency the org does not have active."""
+        if self.refuse_values & {str(v) for v in fields.values()}:
             return _failure(
                 "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Partner is not a valid partner account", []
             )
+        for name, value in fields.items():
+            limit = LENGTHS.get((object_type, name), TEXT_LENGTH)
+            if isinstance(value, str) and len(value) > limit:
+                return _failure(
+                    "STRING_TOO_LONG",
+                    f"{name}: data value too large: {value[:40]}... (max length={limit})",
+                    [name],
+                )
+        code = fields.get("CurrencyIsoCode")
+        if "CurrencyIsoCode" in fields and code not in self._active_currencies():
+            return _failure(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{object_type} Currency: invalid currency code: {code}",
+                ["CurrencyIsoCode"],
+            )
         return None
+
+    def _active_currencies(self) -> set[str]:
+        return {
+            str(c.fields["IsoCode"])
+            for c in self.records["CurrencyType"].values()
+            if c.fields.get("IsActive")
+        }
 
     def _cross_reference(self, record: dict[str, Any]) -> dict[str, Any] | None:
         for name in ("WhatId", "WhoId"):
             value = record.get(name)
+            if value and value in self.recycle_bin:
+                return _failure("ENTITY_IS_DELETED", "entity is deleted", [name])
             if value and not any(value in self.records[t] for t in self.records):
                 return _failure(
                     "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [name]
@@ -326,6 +488,14 @@ class SalesforceStandIn(ThreadedStandIn):
                 {
                     "error": "unsupported_grant_type",
                     "error_description": "grant type not supported",
+                },
+                status=400,
+            )
+        if not self.my_domain:  # login.salesforce.com / test.salesforce.com
+            return web.json_response(
+                {
+                    "error": "invalid_grant",
+                    "error_description": "request not supported on this domain",
                 },
                 status=400,
             )
@@ -349,6 +519,29 @@ class SalesforceStandIn(ThreadedStandIn):
             }
         )
 
+    def _batch_size(self, request: web.Request) -> int:
+        options = request.headers.get("Sforce-Query-Options", "")
+        asked = re.search(r"batchSize=(\d+)", options)
+        size = min(max(int(asked.group(1)), MIN_QUERY_BATCH), QUERY_BATCH) if asked else QUERY_BATCH
+        return max(1, min(size, self.query_batch))  # the org may return fewer
+
+    def _batch(
+        self, rows: list[dict[str, Any]], start: int, size: int, version: str
+    ) -> dict[str, Any]:
+        """One batch of a query's result; a query locator for the rest, if any is left."""
+        end = start + size
+        answer: dict[str, Any] = {
+            "totalSize": len(rows),
+            "done": end >= len(rows),
+            "records": rows[start:end],
+        }
+        if end < len(rows):
+            locator = f"01g{secrets.token_hex(6).upper()}"
+            with self.lock:
+                self._cursors[locator] = rows
+            answer["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{end}"
+        return answer
+
     async def _query(self, request: web.Request) -> web.Response:
         if (refused := await self._gate(request)) is not None:
             return refused
@@ -356,10 +549,11 @@ class SalesforceStandIn(ThreadedStandIn):
             query = parse_soql(request.query.get("q", ""))
         except SoqlError as exc:
             return _errors(400, "MALFORMED_QUERY", str(exc))
-        if query.object not in FIELDS:
+        known = self.fields_of(query.object)
+        if known is None:
             return _errors(400, "INVALID_TYPE", f"sObject type '{query.object}' is not supported.")
         named = set(query.fields) | query.where_fields() | {f for f, _ in query.order}
-        if unknown := named - FIELDS[query.object]:
+        if unknown := named - known:
             return _errors(
                 400,
                 "INVALID_FIELD",
@@ -372,8 +566,21 @@ class SalesforceStandIn(ThreadedStandIn):
         if query.limit is not None:
             rows = rows[: query.limit]
         version = request.match_info["version"]
-        records = [] if query.count else [r.as_json(query.fields, version) for r in rows]
-        return self._answer({"totalSize": len(rows), "done": True, "records": records})
+        if query.count:
+            return self._answer({"totalSize": len(rows), "done": True, "records": []})
+        records = [r.as_json(query.fields, version) for r in rows]
+        return self._answer(self._batch(records, 0, self._batch_size(request), version))
+
+    async def _query_more(self, request: web.Request) -> web.Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        locator, _, start = request.match_info["locator"].rpartition("-")
+        with self.lock:
+            rows = self._cursors.get(locator)
+        if rows is None or not start.isdigit():
+            return _errors(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        version = request.match_info["version"]
+        return self._answer(self._batch(rows, int(start), self._batch_size(request), version))
 
     async def _upsert(self, request: web.Request) -> web.Response:
         if (refused := await self._gate(request)) is not None:
@@ -391,12 +598,15 @@ class SalesforceStandIn(ThreadedStandIn):
             for record in records:
                 fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
                 value = fields.get(key)
-                failure = self._refused(fields) or self._cross_reference(fields)
+                failure = self._invalid(object_type, fields) or self._cross_reference(fields)
                 if value in (None, ""):
                     failure = _failure("MISSING_ARGUMENT", f"{key} not specified", [key])
                 if failure:
                     results.append(failure)
                     continue
+                # Only a live record matches: one in the recycle bin does not, so the upsert
+                # creates a new record (and needs every required field).
+                # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_upsert.htm
                 existing = self._external.get((object_type, key, str(value)))
                 if existing is not None:
                     existing.fields.update(fields)
@@ -434,7 +644,7 @@ class SalesforceStandIn(ThreadedStandIn):
                     results.append(_failure("ENTITY_IS_DELETED", "entity is deleted", []))
                     continue
                 fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
-                if failure := self._refused(fields):
+                if failure := self._invalid(object_type, fields):
                     results.append(failure)
                     continue
                 target.fields.update(fields)
@@ -442,7 +652,10 @@ class SalesforceStandIn(ThreadedStandIn):
                 results.append({"id": target.id, "success": True, "errors": []})
         return self._answer(results)
 
-    async def _delete(self, request: web.Request) -> web.Response:
+    async def _delete_records(self, request: web.Request) -> web.Response:
+        """Collections delete: one DeleteResult per id, in order.
+        https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-delete.html
+        """
         if (refused := await self._gate(request)) is not None:
             return refused
         ids = [i for i in request.query.get("ids", "").split(",") if i]
@@ -451,13 +664,19 @@ class SalesforceStandIn(ThreadedStandIn):
         results: list[dict[str, Any]] = []
         with self.lock:
             for record_id in ids:
-                owner = next((t for t, rows in self.records.items() if record_id in rows), None)
-                if owner is None:
+                if not any(record_id in rows for rows in self.records.values()):
                     results.append(
                         {"id": record_id, **_failure("ENTITY_IS_DELETED", "entity is deleted", [])}
                     )
                     continue
-                del self.records[owner][record_id]
+                if record_id in self.undeletable:
+                    message = (
+                        "Your attempt to delete this record could not be completed because it"
+                        " is associated with the following cases: 00001026"
+                    )
+                    results.append({"id": record_id, **_failure("DELETE_FAILED", message, [])})
+                    continue
+                self._to_recycle_bin(record_id)
                 results.append({"id": record_id, "success": True, "errors": []})
         return self._answer(results)
 
@@ -501,6 +720,8 @@ def _literal(kind: str, raw: str) -> Any:
         return float(raw)
     if raw.lower() == "null":
         return None
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
     raise SoqlError(f"unexpected value {raw!r}")
 
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.demo.smtp import SmtpServer
 from bot.domain.access import find_by_email
 from bot.mail.inbound import Outcome, ingest
 from store.db import Database
 from store.models import InboundEmail, OutboxItem
 from tests.domain.test_registration import NOW
-from tests.harness.smtp import SmtpServer
 from tests.mail.world import build_world, mail_ctx, mail_settings
 
 CORPUS = Path(__file__).parent / "corpus"

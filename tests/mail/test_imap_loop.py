@@ -12,6 +12,7 @@ from email.utils import make_msgid
 from aioimaplib import aioimaplib
 from sqlmodel import select
 
+from bot.demo.smtp import SmtpServer
 from bot.domain.access import find_by_email
 from bot.mail.outbound import Outgoing
 from bot.mail.sources import ImapSource
@@ -19,7 +20,6 @@ from bot.mail.tokens import SubjectKind
 from store.db import Database
 from store.models import Acknowledgement, InboundEmail, OutboxItem
 from tests.harness.dovecot import DovecotServer
-from tests.harness.smtp import SmtpServer
 from tests.mail.world import build_world, mail_ctx, mail_settings
 
 

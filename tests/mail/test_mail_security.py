@@ -10,12 +10,12 @@ from email.utils import make_msgid
 import pytest
 from sqlmodel import select
 
+from bot.demo.smtp import SmtpServer
 from bot.domain.access import find_by_email
 from bot.mail import authresults, replies
 from bot.mail.inbound import Outcome, ingest, ingest_many
 from store.db import Database
 from store.models import DealRegistration, DealStatus, OutboundEmail, SentNudge
-from tests.harness.smtp import SmtpServer
 from tests.mail.world import ANNOUNCEMENT_MAIL, World, build_world, mail_ctx, mail_settings
 
 OURS = "mx.vendor.example"  # our receiving server's authserv-id

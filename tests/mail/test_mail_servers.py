@@ -10,10 +10,10 @@ import aiosmtplib
 import pytest
 from aioimaplib import aioimaplib
 
+from bot.demo.smtp import SmtpServer
 from bot.mail.smtp import MailNotConfigured, SmtpMailer
 from bot.settings import load_settings
 from tests.harness.dovecot import DovecotServer
-from tests.harness.smtp import SmtpServer
 
 
 def _message(subject: str) -> EmailMessage:

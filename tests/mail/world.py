@@ -13,6 +13,7 @@ from email.utils import make_msgid
 from sqlmodel import select
 
 from bot.clock import fixed_clock
+from bot.demo.smtp import SmtpServer
 from bot.domain.access import find_by_email
 from bot.mail import tokens
 from bot.mail.inbound import MailContext
@@ -23,7 +24,6 @@ from store.db import Database
 from store.models import Announcement, OutboundEmail, Person, Role
 from tests.domain.test_decisions import approve, person
 from tests.domain.test_registration import FORM, NOW, register
-from tests.harness.smtp import SmtpServer
 
 SECRET = "test-secret-key"
 ANNOUNCEMENT_MAIL = "<announcement.nora@vendor.example>"  # what we mailed Nora (bounces name it)

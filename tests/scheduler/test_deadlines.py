@@ -14,6 +14,8 @@ from sqlmodel import select
 
 from bot.app import build_app
 from bot.delivery import Delivery
+from bot.demo.slack_standin import SlackStandIn
+from bot.demo.smtp import SmtpServer
 from bot.domain import decisions
 from bot.domain.access import find_by_email
 from bot.mail.outbound import Outbox
@@ -25,8 +27,6 @@ from store.models import AuditEvent, DealRegistration, Notification, OutboxItem,
 from tests.conftest import make_settings
 from tests.domain.test_decisions import approve, person
 from tests.domain.test_registration import FORM, NOW, register
-from tests.harness.slack_standin import SlackStandIn
-from tests.harness.smtp import SmtpServer
 from tests.mail.world import mail_settings
 
 DESK = "C0DEALDESK"

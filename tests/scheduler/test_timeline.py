@@ -27,6 +27,8 @@ from sqlmodel import select
 
 from bot.app import build_app
 from bot.delivery import Delivery
+from bot.demo.slack_standin import SlackStandIn
+from bot.demo.smtp import SmtpServer
 from bot.domain import decisions
 from bot.domain.access import find_by_email
 from bot.mail.outbound import Outbox
@@ -36,8 +38,6 @@ from bot.settings import Settings
 from store.db import Database
 from store.models import DealRegistration, Notification, Partner, Person, SentNudge
 from tests.conftest import seed
-from tests.harness.slack_standin import SlackStandIn
-from tests.harness.smtp import SmtpServer
 from tests.mail.world import mail_settings
 
 T0 = datetime(2027, 1, 4, tzinfo=UTC)  # a Monday

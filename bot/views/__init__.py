@@ -1,0 +1,1 @@
+"""Slack views per feature, built on the shared block builders in bot/blocks.py."""
