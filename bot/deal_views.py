@@ -249,7 +249,6 @@ def _verdict_text(deal: DealRegistration) -> Mrkdwn:
 
 def approval_card(deal: DealRegistration, partner_name: str, registered_by: str) -> list[Block]:
     """The deal desk's card: the deal, the verdict and its rule, the SLA, the decision buttons."""
-    value = str(deal.id)
     blocks = [
         header(f"New deal registration #{deal.id}"),
         section(_deal_facts(deal, partner_name, registered_by)),
@@ -259,13 +258,89 @@ def approval_card(deal: DealRegistration, partner_name: str, registered_by: str)
             if deal.sla_due_at
             else literal("No SLA")
         ),
-        actions(
-            button("Approve", ActionId.APPROVE, value, style="primary"),
-            button("Decline", ActionId.DECLINE, value, style="danger"),
-            button("Request info", ActionId.REQUEST_INFO, value),
-        ),
+        actions(*_decision_buttons(deal)),
     ]
     return blocks
+
+
+def _decision_buttons(deal: DealRegistration) -> list[dict[str, Any]]:
+    """Approve, Decline, Request info, and the button that teaches the matcher: `Not the
+    same customer` when the verdict names matching records, `Same customer` when none."""
+    value = str(deal.id)
+    teach = (
+        button("Not the same customer", ActionId.NOT_SAME_CUSTOMER, value)
+        if (deal.conflict_details or {}).get("matches")
+        else button("Same customer", ActionId.SAME_CUSTOMER, value)
+    )
+    return [
+        button("Approve", ActionId.APPROVE, value, style="primary"),
+        button("Decline", ActionId.DECLINE, value, style="danger"),
+        button("Request info", ActionId.REQUEST_INFO, value),
+        teach,
+    ]
+
+
+def pair_modal(
+    deal: DealRegistration, choices: list[tuple[str, str]], *, same: bool, where: dict[str, Any]
+) -> dict[str, Any]:
+    """`Not the same customer` (tick the records that are other companies) or `Same customer`
+    (pick the record that is this customer); `choices` are (value, label)."""
+    customer = md("*{}* ({})", deal.customer_company, deal.normalized_domain)
+    metadata = {"deal_id": deal.id, **where}
+    options = [_option(value, label) for value, label in choices]
+    blocks: list[Block] = []
+    if same:
+        view_id, title = ViewId.SAME_CUSTOMER, "Same customer"
+        blocks.append(
+            section(
+                md("Which record is the same customer as {}? It is flagged from now on.", customer)
+            )
+        )
+        if options:
+            blocks.append(
+                _choice_input(
+                    "records",
+                    "Same customer as",
+                    {"type": "static_select", "options": options[:100]},
+                    optional=True,
+                )
+            )
+        blocks.append(
+            _choice_input(
+                "other",
+                "Or its domain or registration number"
+                if options
+                else "Its domain or registration number",
+                _text(max_length=253, placeholder="acme.com or #12"),
+                optional=bool(options),
+            )
+        )
+    else:
+        view_id, title = ViewId.NOT_SAME_CUSTOMER, "Not the same customer"
+        blocks.append(
+            section(
+                md(
+                    "Tick the records that are a different company from {}: they are not"
+                    " flagged against it again, either way round.",
+                    customer,
+                )
+            )
+        )
+        boxes = {"type": "checkboxes", "options": options[:10], "initial_options": options[:10]}
+        blocks.append(_choice_input("records", "Different companies", boxes))
+    return _modal(view_id, title, blocks, submit="Save", metadata=metadata)
+
+
+def _choice_input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False
+) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "optional": optional,
+        "element": {**element, "action_id": "value"},
+    }
 
 
 def deal_modal(deal: DealRegistration, partner_name: str, registered_by: str) -> dict[str, Any]:
@@ -282,14 +357,7 @@ def deal_modal(deal: DealRegistration, partner_name: str, registered_by: str) ->
         context(md("{} · last activity {}", state, slack_date(deal.last_activity_at))),
     ]
     if deal.status in ("pending", "info_requested"):
-        value = str(deal.id)
-        blocks.append(
-            actions(
-                button("Approve", ActionId.APPROVE, value, style="primary"),
-                button("Decline", ActionId.DECLINE, value, style="danger"),
-                button("Request info", ActionId.REQUEST_INFO, value),
-            )
-        )
+        blocks.append(actions(*_decision_buttons(deal)))
     return _modal(ViewId.OPEN_DEAL, f"Registration #{deal.id}", blocks, submit=None)
 
 

@@ -39,6 +39,8 @@ class ActionId(StrEnum):
     VIEW_RECEIPTS = "announcement_receipts"
     ACKNOWLEDGE_RULES = "rules_ack"
     START_TRAINING = "training_start"
+    NOT_SAME_CUSTOMER = "customer_not_same"
+    SAME_CUSTOMER = "customer_same"
 
 
 class ViewId(StrEnum):
@@ -56,6 +58,8 @@ class ViewId(StrEnum):
     RULES_GATE = "rules_gate"
     TRAINING = "training_page"
     TRAINING_DONE = "training_done"
+    NOT_SAME_CUSTOMER = "customer_not_same"
+    SAME_CUSTOMER = "customer_same"
 
 
 class EventType(StrEnum):

@@ -102,8 +102,10 @@ class SlackSender:
         channel: str | None = "C0GENERAL",
         block_id: str = "b1",
         view: dict[str, Any] | None = None,
+        message_ts: str = "1.000001",
     ) -> httpx.Response:
-        """A button click (block_actions), from a message, or from a view when `view` is given."""
+        """A button click (block_actions), from a message (`message_ts` in `channel`), or from
+        a view when `view` is given."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user, "username": "someone", "name": "someone", "team_id": team},
@@ -128,11 +130,11 @@ class SlackSender:
         else:
             payload["container"] = {
                 "type": "message",
-                "message_ts": "1.000001",
+                "message_ts": message_ts,
                 "channel_id": channel,
             }
             payload["channel"] = {"id": channel, "name": "general"}
-            payload["message"] = {"ts": "1.000001", "text": "message"}
+            payload["message"] = {"ts": message_ts, "text": "message"}
             payload["response_url"] = self.response_url
         return await self._interactive(payload)
 

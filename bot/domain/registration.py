@@ -39,7 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import audit
+from bot.domain import audit, training
 from bot.domain.access import require_role
 from bot.domain.conflicts import (
     Claim,
@@ -66,7 +66,6 @@ from matching.names import customer_key, name_tokens
 from matching.similarity import Weights
 from matching.words import is_generic
 from store.models import (
-    Certification,
     Channel,
     CrmAccount,
     CustomerPair,
@@ -79,8 +78,6 @@ from store.models import (
     Partner,
     Person,
     Role,
-    Tier,
-    TrainingModule,
 )
 
 log = logging.getLogger(__name__)
@@ -231,52 +228,6 @@ def validate_form(form: DealForm, *, offered_products: list[str], today: date) -
         motion=Motion(form.motion),
         notes=form.notes.strip(),
     )
-
-
-# --- Certifications -------------------------------------------------------------------
-
-
-async def _valid_certifications(
-    session: AsyncSession, partner_ids: set[int], now: datetime
-) -> dict[int, set[str]]:
-    rows = await session.exec(
-        select(Certification.partner_id, Certification.name).where(
-            col(Certification.partner_id).in_(partner_ids),
-            col(Certification.expires_at) > now,
-            col(Certification.revoked_at).is_(None),
-        )
-    )
-    held: dict[int, set[str]] = {pid: set() for pid in partner_ids}
-    for partner_id, name in rows:
-        if partner_id is not None:
-            held[partner_id].add(name)
-    return held
-
-
-async def _certifications_for(session: AsyncSession, products: list[str]) -> dict[str, set[str]]:
-    """Which certifications grant the right to sell each product (from the training catalogue)."""
-    modules = (
-        await session.exec(
-            select(TrainingModule).where(col(TrainingModule.certification).is_not(None))
-        )
-    ).all()
-    needed: dict[str, set[str]] = {}
-    for module in modules:
-        for product in set(module.products) & set(products):
-            needed.setdefault(product, set()).add(str(module.certification))
-    return needed
-
-
-async def missing_certifications(
-    session: AsyncSession, partner: Partner, products: list[str], now: datetime
-) -> dict[str, str]:
-    """Products the partner may not register because its tier requires a certification it lacks."""
-    tier = await session.get(Tier, partner.tier) if partner.tier else None
-    if tier is None or not tier.certification_required:
-        return {}
-    needed = await _certifications_for(session, products)
-    held = (await _valid_certifications(session, {partner.id or 0}, now))[partner.id or 0]
-    return {p: " or ".join(sorted(certs)) for p, certs in needed.items() if not certs & held}
 
 
 # --- Candidates and the decision --------------------------------------------------------
@@ -537,8 +488,11 @@ async def check_customer(
     clean: CleanDeal,
     now: datetime,
     certifications: dict[str, set[str]] | None = None,
+    registered_before: int | None = None,
 ) -> Decision:
-    """The uniqueness test for a partner's claim on a customer, with certification tie-breaks."""
+    """The uniqueness test for a partner's claim on a customer, with certification tie-breaks.
+    `registered_before` re-tests a stored registration: only those registered before it
+    (lower ids) count, as when it was submitted."""
     found = await find_candidates(
         session,
         normalized_domain=clean.normalized_domain,
@@ -546,16 +500,19 @@ async def check_customer(
         key=clean.company_key,
         now=now,
     )
+    if registered_before is not None:
+        earlier = [r for r in found.registrations if r.id < registered_before]
+        found = Candidates(earlier, found.accounts, found.weights, found.verdicts)
     needed = (
         certifications
         if certifications is not None
-        else await _certifications_for(session, clean.products)
+        else await training.certifications_for(session, clean.products)
     )
     wanted = set().union(*needed.values()) if needed else set()
     partners = {partner_id} | {r.partner_id for r in found.registrations}
     # Without a certification for these products there is no tie to break by it.
     held = (
-        await _valid_certifications(session, partners, now)
+        await training.partner_certifications(session, partners, now)
         if wanted
         else {partner: set() for partner in partners}
     )
@@ -712,7 +669,7 @@ class Registration:
         return self.deal.conflict_verdict == Verdict.CLEAR
 
 
-def _decision_details(decision: Decision) -> dict[str, Any]:
+def decision_details(decision: Decision) -> dict[str, Any]:
     return {
         "favours": decision.favours,
         "explanation": decision.explanation,
@@ -762,14 +719,15 @@ async def prepare_registration(
     if partner is None:
         raise InvalidInput("Your account is not linked to a partner company.")
     clean = validate_form(form, offered_products=settings.products, today=now.date())
-    missing = await missing_certifications(session, partner, clean.products, now)
+    missing = await training.missing_certifications(session, partner, clean.products, now)
     if missing:
         reasons = [
-            f"Your company needs the {cert} certification to register {product}."
-            for product, cert in missing.items()
+            f"Your company needs the {' or '.join(sorted(certs))} certification to register"
+            f" {product}."
+            for product, certs in missing.items()
         ]
         raise FormErrors({"products": " ".join(reasons)})
-    certifications = await _certifications_for(session, clean.products)
+    certifications = await training.certifications_for(session, clean.products)
     return Submission(person, partner, clean, certifications)
 
 
@@ -838,7 +796,7 @@ async def record_registration(
         status=DealStatus.PENDING,
         conflict_verdict=decision.verdict,
         conflict_rule=decision.rule,
-        conflict_details=_decision_details(decision),
+        conflict_details=decision_details(decision),
         submitted_at=now,
         sla_due_at=now + timedelta(hours=settings.approval_sla_hours),
         last_activity_at=now,

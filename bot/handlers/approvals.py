@@ -10,14 +10,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, deal_views, notify
 from bot.context import Services
-from bot.domain import decisions
+from bot.domain import decisions, teaching
 from bot.domain.access import require_role
 from bot.domain.deals import deal_for
+from bot.errors import InvalidInput
 from bot.handlers.support import DealDesk, clicked_message, input_text
 from bot.ids import ActionId, ViewId
 from bot.mrkdwn import literal, md
 from bot.payloads import button_value, parse_id, view_metadata
-from store.models import Partner, Person
+from store.models import DealRegistration, Partner, Person
 
 # The two decisions that need words first: which modal each button opens.
 REASON_MODALS = {
@@ -226,3 +227,106 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         await extension_decided(body, context["person"], client, approve=False)
+
+    # --- teaching the matcher -------------------------------------------------------------
+
+    @app.action(ActionId.NOT_SAME_CUSTOMER)
+    @app.action(ActionId.SAME_CUSTOMER)
+    async def pair_clicked(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The modal that asks which records are (or are not) the card's customer."""
+        await ack()
+        person: Person = context["person"]
+        same = body["actions"][0]["action_id"] == ActionId.SAME_CUSTOMER
+        deal_id = parse_id(button_value(body))
+        require_role(person, *decisions.MANAGERS)
+        async with db.read() as session:
+            deal = await deal_for(session, person, deal_id)
+            choices = (
+                await teaching.similar_records(
+                    session, manager=person, deal_id=deal_id, now=services.clock()
+                )
+                if same
+                else teaching.matched(deal)
+            )
+        channel, ts = clicked_message(body)
+        modal = deal_views.pair_modal(
+            deal,
+            [(c.value, c.label) for c in choices],
+            same=same,
+            where={"channel": channel, "ts": ts},
+        )
+        services.tasks.spawn(
+            client.views_open(trigger_id=body["trigger_id"], view=modal), name="pair-modal"
+        )
+
+    @app.view(ViewId.NOT_SAME_CUSTOMER)
+    @app.view(ViewId.SAME_CUSTOMER)
+    async def pair_submitted(
+        ack: AsyncAck, view: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        person: Person = context["person"]
+        require_role(person, *decisions.MANAGERS)
+        data, same = view_metadata(view), view["callback_id"] == ViewId.SAME_CUSTOMER
+        records = [teaching.parse_choice(value) for value in _picked(view)]
+        typed = input_text(view, "other").strip() if same else ""
+        now = services.clock()
+        async with db.session() as session:
+            if typed:
+                records.append(
+                    await teaching.typed_record(
+                        session, typed, deal_id=data["deal_id"], now=now, field="other"
+                    )
+                )
+            elif same and not records:
+                raise InvalidInput(
+                    "Pick a record, or enter its domain or registration number.", field="other"
+                )
+            deal = await teaching.teach(
+                session,
+                manager=person,
+                deal_id=data["deal_id"],
+                records=records,
+                same=same,
+                now=now,
+            )
+            partner = await session.get(Partner, deal.partner_id)
+            registered_by = await session.get(Person, deal.registered_by_id)
+        assert partner is not None and registered_by is not None  # foreign keys
+        await ack()
+
+        async def refresh() -> None:
+            card = deal_views.approval_card(deal, partner.name, registered_by.name)
+            text = md("Deal registration #{}: {}", deal.id, deal.conflict_verdict or "")
+            channel, ts = data.get("channel"), data.get("ts")
+            if not ts:
+                channel, ts = deal.slack_card_channel, deal.slack_card_ts
+            await notify.update(client, channel, ts, text, card)
+            await desk.card_thread(client, deal, _taught(person, deal, len(records), same=same))
+
+        services.tasks.spawn(refresh(), name="pair-taught")
+
+
+def _picked(view: dict[str, Any]) -> list[str]:
+    """The option values chosen in the pair modal (a select, or ticked boxes)."""
+    state = ((view.get("state") or {}).get("values") or {}).get("records") or {}
+    element = state.get("value") or {}
+    options = element.get("selected_options")
+    if options is None:
+        one = element.get("selected_option")
+        options = [one] if one else []
+    return [str(o.get("value")) for o in options if isinstance(o, dict)][:100]
+
+
+def _taught(person: Person, deal: DealRegistration, count: int, *, same: bool) -> Any:
+    what = "the same customer as" if same else "a different company from"
+    records = "1 record" if count == 1 else f"{count} records"
+    return md(
+        "{} marked {} as {} this one; the verdict is now {} (`{}`).",
+        person.name,
+        records,
+        what,
+        deal.conflict_verdict or "",
+        deal.conflict_rule or "",
+    )

@@ -90,6 +90,8 @@ MANAGER_ACTIONS = [
     ActionId.APPROVE_EXTENSION,
     ActionId.DECLINE_EXTENSION,
     ActionId.OPEN_DEAL,
+    ActionId.NOT_SAME_CUSTOMER,
+    ActionId.SAME_CUSTOMER,
 ]
 # No training module is offered to anyone in this world: any module id is someone else's.
 PARTNER_ACTIONS = [
@@ -98,7 +100,12 @@ PARTNER_ACTIONS = [
     ActionId.REQUEST_EXTENSION,
     ActionId.START_TRAINING,
 ]
-MANAGER_VIEWS = [ViewId.DECLINE_DEAL, ViewId.REQUEST_INFO]
+MANAGER_VIEWS = [
+    ViewId.DECLINE_DEAL,
+    ViewId.REQUEST_INFO,
+    ViewId.NOT_SAME_CUSTOMER,
+    ViewId.SAME_CUSTOMER,
+]
 PARTNER_VIEWS = [ViewId.ANSWER, ViewId.REQUEST_EXTENSION, ViewId.TRAINING]
 
 ids = st.one_of(

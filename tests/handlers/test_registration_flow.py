@@ -382,3 +382,103 @@ async def test_withdraw_from_deals(
     assert "Withdrawn: Acme Corp" in told.params["text"]
     async with program.read() as session:
         assert (await session.exec(select(DealRegistration.status))).one() == "withdrawn"
+
+
+async def test_a_manager_teaches_the_matcher_from_the_card(
+    bot: PartnerBot, sender: SlackSender, slack: SlackStandIn, program: Database
+) -> None:
+    # Nora's registration is clear: its card offers `Same customer`, not the opposite.
+    await register(sender, "U0NORA", "V1")
+    (nora_card,) = await slack.wait_for("chat.postMessage")
+    assert button_value(nora_card.params["blocks"], "Same customer")
+    assert "Not the same customer" not in texts(nora_card.params["blocks"])
+
+    # Sam's "Acme Corporation" on another domain is taken for Nora's customer, with the why.
+    await register(
+        sender,
+        "U0SAM",
+        "V2",
+        customer_company="Acme Corporation",
+        customer_domain="acme-industrial.com",
+        contact_email="jo@acme-industrial.com",
+    )
+    sam_card = (await slack.wait_for("chat.postMessage", count=2))[1]
+    shown = texts(sam_card.params["blocks"])
+    assert "Conflict" in shown and "on the distinctive words" in shown
+    await bot.services.tasks.drain()
+    async with program.read() as session:
+        placed = await session.get(DealRegistration, 2)
+    assert placed is not None and placed.slack_card_ts
+    card_ts = placed.slack_card_ts
+
+    # Mia says they are different companies: the card turns clear, in place, and says who.
+    slack.calls.clear()
+    await sender.action(
+        *button_value(sam_card.params["blocks"], "Not the same customer"),
+        user="U0MIA",
+        channel=DESK,
+        message_ts=card_ts,
+    )
+    (opened,) = await slack.wait_for("views.open")
+    modal = opened.params["view"]
+    assert modal["callback_id"] == "customer_not_same"
+    boxes = next(b for b in modal["blocks"] if b.get("block_id") == "records")["element"]
+    assert [o["text"]["text"] for o in boxes["initial_options"]] == [
+        "Acme Corp (Northwind Resellers, pending)"
+    ]
+    ticked = {"records": {"value": {"type": "checkboxes", "selected_options": boxes["options"]}}}
+    answer = await sender.submit_view(
+        "customer_not_same",
+        ticked,
+        user="U0MIA",
+        private_metadata=modal["private_metadata"],
+    )
+    assert answer.status_code == 200 and not answer.content
+    (updated,) = await slack.wait_for("chat.update")
+    assert updated.params["ts"] == card_ts
+    now_shown = texts(updated.params["blocks"])
+    assert "Clear" in now_shown and "no_match" in now_shown
+    assert button_value(updated.params["blocks"], "Same customer")
+    (line,) = await slack.wait_for("chat.postMessage")
+    assert line.params["thread_ts"] == card_ts
+    assert "Mia Manager marked 1 record as a different company" in line.params["text"]
+
+    # A partner cannot do it, and a typed domain nobody holds is answered inline.
+    slack.calls.clear()
+    await sender.action(
+        *button_value(updated.params["blocks"], "Same customer"), user="U0SAM", channel=DESK
+    )
+    (refusal,) = await slack.wait_for("response_url")
+    assert "Only a channel manager or admin" in refusal.params["text"]
+    await sender.action(
+        *button_value(updated.params["blocks"], "Same customer"),
+        user="U0MIA",
+        channel=DESK,
+        message_ts=card_ts,
+    )
+    (opened,) = await slack.wait_for("views.open")
+    modal = opened.params["view"]
+    assert modal["callback_id"] == "customer_same"
+    select_ = next(b for b in modal["blocks"] if b.get("block_id") == "records")["element"]
+    assert [o["value"] for o in select_["options"]] == ["registration:1"]
+    nowhere = {"other": {"value": {"type": "plain_text_input", "value": "nobody-here.com"}}}
+    refused = await sender.submit_view(
+        "customer_same", nowhere, user="U0MIA", private_metadata=modal["private_metadata"]
+    )
+    assert refused.json()["response_action"] == "errors"
+    assert "nobody-here.com" in refused.json()["errors"]["other"]
+
+    # Mia changes her mind: the same customer after all, named by its domain.
+    slack.calls.clear()
+    acme = {"other": {"value": {"type": "plain_text_input", "value": "https://www.acme.com"}}}
+    await sender.submit_view(
+        "customer_same", acme, user="U0MIA", private_metadata=modal["private_metadata"]
+    )
+    (flagged,) = await slack.wait_for("chat.update")
+    assert "a manager marked them the same customer" in texts(flagged.params["blocks"])
+    assert button_value(flagged.params["blocks"], "Not the same customer")
+    async with program.read() as session:
+        actions = (await session.exec(select(AuditEvent.action))).all()
+        sam_deal = await session.get(DealRegistration, 2)
+    assert actions.count("customer.not_same") == 1 and actions.count("customer.same") == 1
+    assert sam_deal is not None and sam_deal.conflict_verdict == "conflict"
