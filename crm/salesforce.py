@@ -17,18 +17,26 @@
   always hold the registration's own amount and currency.
 - The Salesforce Ids of our records (opportunities by deal id, accounts by domain, contacts
   by email) are kept in the store (`crm.links.Links`), shared by every worker. A record
-  deleted in Salesforce (its upsert cannot match, or Salesforce answers ENTITY_IS_DELETED) is
-  forgotten and found again — an opportunity is created again from the registration, once,
-  with a note saying so on its timeline.
+  deleted in Salesforce (its upsert cannot match, or Salesforce answers ENTITY_IS_DELETED /
+  INVALID_CROSS_REFERENCE_KEY for a Task on it) is forgotten and found again — an
+  opportunity is created again from the registration, once, with a note saying so on its
+  timeline. The deleted opportunity's Id is kept in the store until that note is written, so
+  a refusal or a restart in between only delays the note.
 - Timeline notes are completed Tasks upserted by the External ID `Partnerbot_Key__c`
   (our idempotency key), on the Opportunity, the Account (found by Website domain) or
   the Contact (found by Email).
 - Every SOQL result is read to its end (`nextRecordsUrl` while `done` is false).
 - The account mirror reads Accounts by `SystemModstamp`, then `Id` (keyset paging: many
   accounts share one second); each sync starts a minute before the newest it saw.
-- `403 REQUEST_LIMIT_EXCEEDED` (no Retry-After) is RateLimited for every call: the outbox
-  retries the rows, and the mirror waits or resumes, 30 s later (15 min when the org's daily
-  total is spent); nothing here sleeps meanwhile.
+- `403 REQUEST_LIMIT_EXCEEDED` (no Retry-After) is RateLimited for every call — writes,
+  lookups, the mirror's queries and their next batches: the outbox holds the rows, and the
+  mirror waits (`bot.domain.mirror`), 30 s (15 min when the org's daily total is spent);
+  nothing here sleeps meanwhile. A 5xx is a transient CrmError for every call alike.
+- `Partnerbot_Certifications__c` is a Long Text Area(32768) (README); an org that made it
+  Text(255) refuses a long list with STRING_TOO_LONG, and the list is sent again cut to the
+  length Salesforce names.
+- `erase_contact` deletes through Collections; a contact Salesforce keeps (DELETE_FAILED) is
+  reported as a CrmError naming it, never as success.
 The client is synchronous: each call runs in a worker thread, off the event loop.
 
 Fields to create in Salesforce are listed in the README.
@@ -94,6 +102,11 @@ TARGET = {
     RecordType.CONTACT: "Contact",
 }
 NOTE = "note"  # the link record type of a note partnerbot itself adds (its remarks)
+# The link record type of an opportunity deleted in Salesforce and not yet said to be
+# recreated: our deal id → the deleted opportunity's Id, until the remark is on the new one.
+RECREATED = "recreated"
+CERTIFICATIONS = "Partnerbot_Certifications__c"
+TEXT_LENGTH = 255  # a Text field's usual length: what an org set up as Text(255) refuses past
 SHARED_LOGIN_HOSTS = {"login.salesforce.com", "test.salesforce.com"}
 INSTANCE_HOST = re.compile(r"[a-z]{2,4}\d+(-s)?\.salesforce\.com")
 MY_DOMAIN_HINT = (
@@ -188,6 +201,25 @@ def _refused(outcome: dict[str, Any], code: str, field: str) -> bool:
     )
 
 
+def _currency_refused(outcome: dict[str, Any]) -> bool:
+    """One record refused for its CurrencyIsoCode: the currency is not (or no longer)
+    active in the org. Salesforce answers INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST (the code is
+    a restricted picklist); FIELD_INTEGRITY_EXCEPTION is taken the same way."""
+    return any(
+        _refused(outcome, code, "CurrencyIsoCode")
+        for code in ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "FIELD_INTEGRITY_EXCEPTION")
+    )
+
+
+def _max_length(outcome: dict[str, Any], field: str) -> int | None:
+    """The length a STRING_TOO_LONG refusal of `field` names ("… (max length=255)")."""
+    for error in outcome.get("errors") or []:
+        if error.get("statusCode") == "STRING_TOO_LONG" and field in (error.get("fields") or []):
+            found = re.search(r"max length=(\d+)", str(error.get("message", "")))
+            return int(found.group(1)) if found else TEXT_LENGTH
+    return None
+
+
 def _bounded(entries: str, limit: int) -> str:
     """`a; b; c` cut to whole entries within `limit` characters, saying how many were left."""
     if len(entries) <= limit:
@@ -197,7 +229,7 @@ def _bounded(entries: str, limit: int) -> str:
     for count, item in enumerate(items):
         rest = f"; … and {len(items) - count} more"
         if len("; ".join([*kept, item])) + len(rest) > limit:
-            return "; ".join(kept) + rest
+            return "; ".join(kept) + rest if kept else rest.removeprefix("; ")
         kept.append(item)
     return "; ".join(kept)
 
@@ -453,16 +485,14 @@ class SalesforceCrm:
                 found.setdefault((RecordType.COMPANY, domain), str(row["Id"]))
         return found
 
-    async def _targets(
-        self, wanted: Collection[Pair], *, gone: Mapping[Pair, str] | None = None
-    ) -> dict[Pair, str]:
-        """The records writes hang on; an opportunity that no longer exists (`gone`: the
-        Ids it had) is created again from the registration."""
+    async def _targets(self, wanted: Collection[Pair]) -> dict[Pair, str]:
+        """The records writes hang on; an opportunity that no longer exists is created again
+        from the registration."""
         found = await self._known(wanted)
         missing = [int(key) for kind, key in set(wanted) - found.keys() if kind == RecordType.DEAL]
         if missing and self._deals is not None:
             deals = await self._deals(missing)
-            for deal, result in zip(deals, await self._upsert(deals, gone=gone), strict=True):
+            for deal, result in zip(deals, await self._upsert(deals), strict=True):
                 if result.crm_id:
                     found[(RecordType.DEAL, str(deal.deal_id))] = result.crm_id
         return found
@@ -475,14 +505,14 @@ class SalesforceCrm:
         """Writes that hang on records found by our ids (`pairs[i]` for write i). A record
         Salesforce says is gone is forgotten and found (or made) again, once."""
         results: list[WriteResult | None] = [None] * len(pairs)
-        pending, gone = list(range(len(pairs))), dict[Pair, str]()
+        pending = list(range(len(pairs)))
         for attempt in (1, 2):
-            targets = await self._targets({pairs[i] for i in pending}, gone=gone)
+            targets = await self._targets({pairs[i] for i in pending})
             ready = [i for i in pending if pairs[i] in targets]
             for i in set(pending) - set(ready):
                 results[i] = WriteResult(error=self._not_found(pairs[i]))
             outcomes = await send(ready, targets) if ready else []
-            gone = {}
+            gone: dict[Pair, str] = {}
             for i, outcome in zip(ready, outcomes, strict=True):
                 if attempt == 1 and _codes(outcome) & GONE_CODES:
                     gone[pairs[i]] = targets[pairs[i]]
@@ -491,7 +521,7 @@ class SalesforceCrm:
             if not gone:
                 break
             log.info("%d Salesforce record(s) were deleted; finding them again", len(gone))
-            await self._links.forget(list(gone))
+            await self._deleted(gone)
             pending = [i for i in ready if pairs[i] in gone]
         return [r if r is not None else WriteResult(error=CrmError("not sent")) for r in results]
 
@@ -567,23 +597,17 @@ class SalesforceCrm:
             results.extend(await self._upsert(chunk))
         return results
 
-    async def _upsert(
-        self, deals: Sequence[DealRecord], *, gone: Mapping[Pair, str] | None = None
-    ) -> list[WriteResult]:
+    async def _upsert(self, deals: Sequence[DealRecord]) -> list[WriteResult]:
         """Upsert opportunities; one the store knew but Salesforce no longer has (an upsert
         matches no deleted record, so it is refused for want of StageName) is forgotten and
-        created again, once. `gone`: opportunities already known to be deleted."""
+        created again, once, and its timeline says so."""
         pairs: list[Pair] = [(RecordType.DEAL, str(d.deal_id)) for d in deals]
         known = await self._known(pairs)
         currencies = await self._org_currencies()
         outcomes = await self._send_opportunities(
             deals, [p not in known for p in pairs], currencies
         )
-        stale = [
-            i
-            for i, outcome in enumerate(outcomes)
-            if _refused(outcome, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "CurrencyIsoCode")
-        ]
+        stale = [i for i, outcome in enumerate(outcomes) if _currency_refused(outcome)]
         if stale:  # a currency was deactivated since we asked: ask again, send those again
             currencies = await self._org_currencies(fresh=True)
             again = await self._send_opportunities(
@@ -591,7 +615,6 @@ class SalesforceCrm:
             )
             for i, outcome in zip(stale, again, strict=True):
                 outcomes[i] = outcome
-        recreated = dict(gone or {})
         lost = [
             i
             for i, pair in enumerate(pairs)
@@ -601,18 +624,30 @@ class SalesforceCrm:
             log.warning(
                 "%d Salesforce opportunit(ies) were deleted; creating them again", len(lost)
             )
-            await self._links.forget([pairs[i] for i in lost])
+            await self._deleted({pairs[i]: known[pairs[i]] for i in lost})
             again = await self._send_opportunities(
                 [deals[i] for i in lost], [True] * len(lost), currencies
             )
             for i, outcome in zip(lost, again, strict=True):
-                outcomes[i], recreated[pairs[i]] = outcome, known[pairs[i]]
+                outcomes[i] = outcome
         results = [self._result(outcome) for outcome in outcomes]
         await self._links.put_many(
             {p: r.crm_id for p, r in zip(pairs, results, strict=True) if r.crm_id}
         )
-        await self._remark(deals, results, currencies, recreated)
+        await self._remark(deals, results, currencies)
         return results
+
+    async def _deleted(self, gone: Mapping[Pair, str]) -> None:
+        """Salesforce no longer has these records: forget their Ids (they are found, or
+        made, again); a deleted opportunity's Id is kept until the new one says so."""
+        await self._links.put_many(
+            {
+                (RECREATED, key): crm_id
+                for (kind, key), crm_id in gone.items()
+                if kind == RecordType.DEAL
+            }
+        )
+        await self._links.forget(list(gone))
 
     async def _send_opportunities(
         self, deals: Sequence[DealRecord], new: Sequence[bool], currencies: OrgCurrencies
@@ -628,44 +663,53 @@ class SalesforceCrm:
         deals: Sequence[DealRecord],
         results: Sequence[WriteResult],
         currencies: OrgCurrencies,
-        recreated: Mapping[Pair, str],
     ) -> None:
         """partnerbot's own notes on opportunities, each once: an amount left unset (the org
-        does not take the currency), an opportunity created again after it was deleted."""
+        does not take the currency), an opportunity created again after it was deleted (kept
+        in the store until it is written, so a failure here only delays it)."""
+        written = [(d, r.crm_id) for d, r in zip(deals, results, strict=True) if r.crm_id]
+        pending = await self._links.get_many([(RECREATED, str(d.deal_id)) for d, _ in written])
         remarks: dict[str, dict[str, Any]] = {}
-        for deal, result in zip(deals, results, strict=True):
-            if not result.crm_id:
-                continue
-            old = recreated.get((RecordType.DEAL, str(deal.deal_id)))
-            if old:
+        settles: dict[str, Pair] = {}  # remark key → the pending entry it settles
+        for deal, crm_id in written:
+            old = pending.get((RECREATED, str(deal.deal_id)))
+            if old and old != crm_id:
                 key = f"partnerbot:recreated:{deal.deal_id}:{old}"
                 text = (
                     f"The opportunity of this registration ({old}) was deleted in Salesforce;"
                     " partnerbot created it again from the registration. The sales stage"
                     " starts over and the earlier activities stay with the deleted record."
                 )
-                remarks[key] = self._remark_task(
-                    key, result.crm_id, "Opportunity created again", text
-                )
+                remarks[key] = self._remark_task(key, crm_id, "Opportunity created again", text)
+                settles[key] = (RECREATED, str(deal.deal_id))
             if not takes_currency(deal, currencies.accepted):
-                key = f"partnerbot:currency:{result.crm_id}:{deal.currency.upper()}"
+                key = f"partnerbot:currency:{crm_id}:{deal.currency.upper()}"
                 remarks[key] = self._remark_task(
-                    key, result.crm_id, "Amount not set: currency", currency_remark(deal)
+                    key, crm_id, "Amount not set: currency", currency_remark(deal)
                 )
         known = await self._links.get_many([(NOTE, key) for key in remarks])
         todo = [key for key in remarks if (NOTE, key) not in known]
-        if not todo:
-            return
-        outcomes = await self._collection(
-            f"composite/sobjects/Task/{NOTE_KEY}", [remarks[key] for key in todo]
-        )
+        done = [settles[key] for key in settles if (NOTE, key) in known]
         sent: dict[Pair, str] = {}
-        for key, outcome in zip(todo, outcomes, strict=True):
-            if outcome.get("success"):
-                sent[(NOTE, key)] = str(outcome["id"])
-            else:  # not remembered: the deal's next write tries again
-                log.warning("Salesforce refused partnerbot's note %s: %s", key, outcome)
+        if todo:
+            try:
+                outcomes = await self._collection(
+                    f"composite/sobjects/Task/{NOTE_KEY}", [remarks[key] for key in todo]
+                )
+            except CrmError as exc:
+                if not exc.permanent:
+                    raise  # the deal is written again later, and its remarks with it
+                log.warning("Salesforce refused partnerbot's notes: %s", exc)
+                outcomes = []
+            for key, outcome in zip(todo, outcomes, strict=False):
+                if outcome.get("success"):
+                    sent[(NOTE, key)] = str(outcome["id"])
+                    if key in settles:
+                        done.append(settles[key])
+                else:  # not remembered: the deal's next write tries again
+                    log.warning("Salesforce refused partnerbot's note %s: %s", key, outcome)
         await self._links.put_many(sent)
+        await self._links.forget(done)
 
     @staticmethod
     def _remark_task(key: str, target: str, subject: str, text: str) -> dict[str, Any]:
@@ -716,14 +760,42 @@ class SalesforceCrm:
 
         async def send(ready: list[int], targets: Mapping[Pair, str]) -> list[dict[str, Any]]:
             records = [self._partner_fields(companies[i], targets[pairs[i]]) for i in ready]
-            return await self._collection("composite/sobjects", records)
+            outcomes = await self._collection("composite/sobjects", records)
+            # An org that made the field Text(255) (as the README once said) refuses a long
+            # list: send it again cut to the length Salesforce names, and say what to change.
+            short = {
+                n: length
+                for n, outcome in enumerate(outcomes)
+                if (length := _max_length(outcome, CERTIFICATIONS)) is not None
+            }
+            if short:
+                log.warning(
+                    "Salesforce's Account.%s holds only %d characters, so certifications are"
+                    " cut to fit; make it a Long Text Area(32768) (see the README)",
+                    CERTIFICATIONS,
+                    min(short.values()),
+                )
+                again = await self._collection(
+                    "composite/sobjects",
+                    [
+                        self._partner_fields(
+                            companies[ready[n]], targets[pairs[ready[n]]], limit=length
+                        )
+                        for n, length in short.items()
+                    ],
+                )
+                for n, outcome in zip(short, again, strict=True):
+                    outcomes[n] = outcome
+            return outcomes
 
         return await self._deliver(pairs, send)
 
     @staticmethod
-    def _partner_fields(company: PartnerCompany, account_id: str) -> dict[str, Any]:
+    def _partner_fields(
+        company: PartnerCompany, account_id: str, *, limit: int = CERTIFICATIONS_LENGTH
+    ) -> dict[str, Any]:
         expiries = sorted(c.expires_at for c in company.certifications)
-        certifications = _bounded(company.certifications_text(), CERTIFICATIONS_LENGTH)
+        certifications = _bounded(company.certifications_text(), limit)
         return {
             "attributes": {"type": "Account"},
             "id": account_id,
@@ -805,7 +877,7 @@ class SalesforceCrm:
         for chunk in chunks([str(row["Id"]) for row in rows], MAX_BATCH):
             answer = await self._delete(list(chunk))
             for record_id, outcome in zip(chunk, answer, strict=False):
-                codes = _codes(outcome) - {"ENTITY_IS_DELETED"}  # already gone: erased
+                codes = _codes(outcome) - GONE_CODES  # already deleted (or purged): erased
                 if codes:
                     messages = "; ".join(str(e.get("message", "")) for e in outcome["errors"])
                     refused.append((record_id, codes, messages))

@@ -11,14 +11,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.domain.registration import index_names
 from crm.base import AccountPage, AccountRecord, Crm, CrmError, RateLimited
 from matching.domains import registrable_domain
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MIRROR_LOCK = 7261002  # PostgreSQL advisory lock: one sync at a time across workers
 FULL_SYNC = ":full"  # a cursor row of this suffix marks a full sync not yet finished
+PAUSED = ":paused"  # a cursor row of this suffix: the CRM's request limit, waited out until
 
 # A CRM's "wait" this short is waited out within a sync (as the outbox would); a longer one,
 # or an outage, ends the sync: the next one resumes from the last page written.
@@ -148,6 +149,17 @@ async def sync_accounts(
         }
         # A full sync that stopped half-way (an outage, a limit) resumes where it stopped.
         unfinished = await session.get(SyncCursor, name + FULL_SYNC)
+        paused = await session.get(SyncCursor, name + PAUSED)
+    # The CRM said "request limit" to an earlier sync: wait as long as the outbox would hold
+    # its rows (RateLimited.retry_after), in every worker and across restarts, asking nothing.
+    if paused is not None and (until := as_utc(datetime.fromisoformat(paused.cursor))) > clock():
+        report.retry_after = (until - clock()).total_seconds()
+        report.error = (
+            f"{crm.name} refused requests for its request limit; the mirror waits until"
+            f" {until:%Y-%m-%d %H:%M} UTC"
+        )
+        log.info("account mirror of %s: %s", crm.name, report.error)
+        return report
     cursor = None if (full and unfinished is None) or saved is None else saved.cursor
     while True:
         try:
@@ -155,6 +167,9 @@ async def sync_accounts(
         except CrmError as exc:
             report.error = str(exc)
             report.retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+            if report.retry_after is not None and report.retry_after > LIMIT_WAIT_SECONDS:
+                now = clock()
+                await _pause(db, name + PAUSED, now + timedelta(seconds=report.retry_after), now)
             log.warning(
                 "account mirror of %s stopped after %d page(s), to resume there: %s",
                 crm.name,
@@ -202,6 +217,17 @@ async def _read_page(
             log.info("%s asks the account mirror to wait %.0f s", crm.name, exc.retry_after)
             await sleep(exc.retry_after)
     raise AssertionError("unreachable")
+
+
+async def _pause(db: Database, name: str, until: datetime, now: datetime) -> None:
+    """Remember, for every worker, that the CRM wants no requests from the mirror before
+    `until` (a pause longer than a sync waits out itself)."""
+    async with db.session() as session:
+        row = await session.get(SyncCursor, name) or SyncCursor(
+            name=name, cursor="", updated_at=now
+        )
+        row.cursor, row.updated_at = until.isoformat(), now
+        session.add(row)
 
 
 async def _mark_full_sync(

@@ -14,12 +14,38 @@ set the org up: single- or multi-currency, records deleted to the recycle bin, c
 cannot be deleted.
 
 What it refuses, and where Salesforce documents it:
-- Status codes (REQUIRED_FIELD_MISSING, STRING_TOO_LONG, ENTITY_IS_DELETED,
-  INVALID_CROSS_REFERENCE_KEY, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, DELETE_FAILED):
-  https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm
-- HTTP errors (401 INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 400 INVALID_FIELD,
-  INVALID_TYPE, MALFORMED_QUERY, 404 NOT_FOUND):
-  https://developer.salesforce.com/docs/platform/api-rest/guide/errorcodes.html
+- Per-record status codes in a Collections answer (`{"success": false, "errors":
+  [{"statusCode", "message", "fields"}]}`; the request itself is 200 when well formed):
+  https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-upsert.html
+  https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-delete.html
+  The codes (StatusCode, https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm):
+  - REQUIRED_FIELD_MISSING [StageName]: an upsert by External ID that matches no live record
+    creates one, so it needs every required field (Opportunity: Name, StageName, CloseDate).
+    A record in the recycle bin is not matched ("If the external ID isn't matched, then a
+    new record is created", dome-upsert.html).
+  - ENTITY_IS_DELETED: a Task whose WhatId/WhoId is in the recycle bin, an update or a
+    delete of a record in the recycle bin.
+  - INVALID_CROSS_REFERENCE_KEY: a WhatId/WhoId, or an update's Id, that names no record
+    (hard-deleted, purged from the recycle bin, or never there). A record addressed in a URL
+    (`sobjects/{type}/{id}`) that does not exist is 404 NOT_FOUND "The requested resource
+    does not exist".
+  - STRING_TOO_LONG: text longer than its field (Text is 255 unless set shorter; Long Text
+    Area up to 131,072; Task.Description 32,000).
+  - CurrencyIsoCode names a currency the org does not have active:
+    INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST ("{Object} Currency: invalid currency code: X",
+    fields [CurrencyIsoCode]) — CurrencyIsoCode is a restricted picklist of the active
+    CurrencyType codes (CurrencyType's IsoCode: "Restricted picklist"; IsActive: "Inactive
+    currency types do not appear in picklists"). Salesforce's documentation does not print
+    the exact answer; the adapter treats FIELD_INTEGRITY_EXCEPTION on CurrencyIsoCode alike.
+  - DELETE_FAILED: a record Salesforce will not delete (e.g. a Contact associated with a
+    case); the other ids of the request are deleted (allOrNone=false).
+- Whole-request errors (https://developer.salesforce.com/docs/platform/api-rest/guide/errorcodes.html):
+  401 INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 400 INVALID_FIELD ("No such column
+  'CurrencyIsoCode' on sobject of type Opportunity": the field exists only in
+  multi-currency orgs), INVALID_TYPE (CurrencyType: "not available in single-currency
+  organizations"), MALFORMED_QUERY, INVALID_QUERY_LOCATOR, 404 NOT_FOUND, 503 (server
+  unavailable: "too many requests in a short time" or maintenance) — on every call,
+  queries and query locators too.
 - API limits (a rolling 24-hour total, and concurrent long-running requests):
   https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
 """
@@ -177,8 +203,8 @@ class SalesforceStandIn(ThreadedStandIn):
         super().__init__(ssl_context=ssl_context)
         self.client_secret = CLIENT_SECRET
         self.api_limit = api_limit
-        self.my_domain = my_domain
         self.reset()
+        self.my_domain = my_domain
 
     def add_routes(self, app: web.Application) -> None:
         """Salesforce's paths."""
@@ -187,6 +213,7 @@ class SalesforceStandIn(ThreadedStandIn):
         app.router.add_get(data + "/query/", self._query)
         app.router.add_get(data + "/query", self._query)
         app.router.add_get(data + "/query/{locator}", self._query_more)
+        app.router.add_get(data + "/sobjects/{type}/{id}", self._retrieve)
         app.router.add_patch(data + "/composite/sobjects/{type}/{field}", self._upsert)
         app.router.add_patch(data + "/composite/sobjects", self._update)
         app.router.add_delete(data + "/composite/sobjects", self._delete_records)
@@ -213,7 +240,12 @@ class SalesforceStandIn(ThreadedStandIn):
             self.limit_refusals = 0
             self.refuse_values: set[str] = set()
             self.undeletable: set[str] = set()
+            self.purged: set[str] = set()
+            self.lengths: dict[tuple[str, str], int] = dict(LENGTHS)
+            self.queries: list[str] = []
             self.query_batch = QUERY_BATCH
+            self.my_domain = True
+            self._path_faults: list[tuple[str, Fault, list[int]]] = []
             self._cursors: dict[str, list[dict[str, Any]]] = {}
             self._faults: list[Fault] = []
             self._ids = itertools.count(1)
@@ -253,6 +285,20 @@ class SalesforceStandIn(ThreadedStandIn):
     def fail(self, status: int = 503, *, times: int = 1) -> None:
         """Answer the next `times` API requests with a 5xx (or any status)."""
         self._faults.append(Fault("error", status, times))
+
+    def fail_on(self, path_part: str, status: int = 503, *, times: int = 1, after: int = 0) -> None:
+        """Answer `times` API requests whose path contains `path_part` (e.g. a query
+        locator's `query/01g`) with a 5xx, once `after` such requests went through; other
+        requests go through."""
+        with self.lock:
+            self._path_faults.append((path_part, Fault("error", status, times), [after]))
+
+    def limit_on(self, path_part: str, *, times: int = 1, concurrent: bool = False) -> None:
+        """Answer the next `times` requests whose path contains `path_part` 403
+        REQUEST_LIMIT_EXCEEDED (see `request_limit`)."""
+        kind = "ConcurrentPerOrgLongTxn" if concurrent else "TotalRequests"
+        with self.lock:
+            self._path_faults.append((path_part, Fault("limit", kind, times), [0]))
 
     def down(self) -> None:
         """Answer every request (the token endpoint too) 503 until `up()`."""
@@ -304,6 +350,32 @@ class SalesforceStandIn(ThreadedStandIn):
         """A rep deletes a record: it goes to the recycle bin with its activities."""
         with self.lock:
             self._to_recycle_bin(record.id)
+
+    def purge(self, record: SObject) -> None:
+        """Empty it from the recycle bin (or a hard delete): its Id names nothing any more."""
+        with self.lock:
+            if record.id in self.records[record.type]:
+                self._to_recycle_bin(record.id)
+            for record_id in [record.id] + [
+                t.id
+                for t in self.recycle_bin.values()
+                if record.id in (t.fields.get("WhatId"), t.fields.get("WhoId"))
+            ]:
+                self.recycle_bin.pop(record_id, None)
+                self.purged.add(record_id)
+
+    def field_length(self, object_type: str, name: str, length: int) -> None:
+        """Give a text field another length (an org set up with Text(255) where the README
+        now asks for a Long Text Area)."""
+        self.lengths[(object_type, name)] = length
+
+    def tasks_on(self, record: SObject) -> list[SObject]:
+        """The live Tasks on a record (WhatId or WhoId)."""
+        return [
+            t
+            for t in self.records["Task"].values()
+            if record.id in (t.fields.get("WhatId"), t.fields.get("WhoId"))
+        ]
 
     def find(self, object_type: str, name: str, value: Any) -> list[SObject]:
         """Records of a type whose field has a value (not those in the recycle bin)."""
@@ -378,13 +450,28 @@ class SalesforceStandIn(ThreadedStandIn):
             return None
         return fault
 
+    def _path_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for entry in self._path_faults:
+                part, fault, skip = entry
+                if part not in path:
+                    continue
+                if skip[0] > 0:  # not yet: this one goes through
+                    skip[0] -= 1
+                    return None
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._path_faults.remove(entry)
+                return fault
+        return None
+
     async def _gate(self, request: web.Request) -> web.Response | None:
         """Session, scripted faults and the org's API limit; an answer when refused."""
         self.requests[f"{request.method} {request.path}"] += 1
         auth = request.headers.get("Authorization", "")
         if auth.removeprefix("Bearer ") not in self.sessions:
             return _errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        fault = await self._next_fault()
+        fault = self._path_fault(request.path) or await self._next_fault()
         if fault is not None and fault.kind == "error":
             return _errors(fault.value, "SERVER_UNAVAILABLE", "Service unavailable (scripted)")
         if fault is not None and fault.kind == "expired":
@@ -442,7 +529,7 @@ class SalesforceStandIn(ThreadedStandIn):
                 "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Partner is not a valid partner account", []
             )
         for name, value in fields.items():
-            limit = LENGTHS.get((object_type, name), TEXT_LENGTH)
+            limit = self.lengths.get((object_type, name), TEXT_LENGTH)
             if isinstance(value, str) and len(value) > limit:
                 return _failure(
                     "STRING_TOO_LONG",
@@ -465,15 +552,21 @@ class SalesforceStandIn(ThreadedStandIn):
             if c.fields.get("IsActive")
         }
 
+    def _absent(self, record_id: str, field_name: str | None) -> dict[str, Any]:
+        """A record that is not live: in the recycle bin (or deleted for good, for a delete)
+        it is ENTITY_IS_DELETED, otherwise its Id names nothing."""
+        fields = [field_name] if field_name else []
+        if record_id in self.recycle_bin or (field_name is None and record_id in self.purged):
+            return _failure("ENTITY_IS_DELETED", "entity is deleted", fields)
+        return _failure(
+            "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {record_id}", fields
+        )
+
     def _cross_reference(self, record: dict[str, Any]) -> dict[str, Any] | None:
         for name in ("WhatId", "WhoId"):
             value = record.get(name)
-            if value and value in self.recycle_bin:
-                return _failure("ENTITY_IS_DELETED", "entity is deleted", [name])
             if value and not any(value in self.records[t] for t in self.records):
-                return _failure(
-                    "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [name]
-                )
+                return self._absent(str(value), name)
         return None
 
     # --- handlers ---------------------------------------------------------------------
@@ -560,6 +653,7 @@ class SalesforceStandIn(ThreadedStandIn):
                 f"No such column '{sorted(unknown)[0]}' on entity '{query.object}'.",
             )
         with self.lock:
+            self.queries.append(request.query.get("q", ""))
             rows = [r for r in self.records[query.object].values() if query.matches(r)]
         for name, descending in reversed(query.order):
             rows.sort(key=lambda r, n=name: _sort_key(_value(r, n)), reverse=descending)
@@ -620,7 +714,7 @@ class SalesforceStandIn(ThreadedStandIn):
                     results.append(
                         _failure(
                             "REQUIRED_FIELD_MISSING",
-                            f"Required fields are missing: {missing}",
+                            f"Required fields are missing: [{', '.join(missing)}]",
                             missing,
                         )
                     )
@@ -641,7 +735,7 @@ class SalesforceStandIn(ThreadedStandIn):
                 object_type = record["attributes"]["type"]
                 target = self.records[object_type].get(str(record.get("id")))
                 if target is None:
-                    results.append(_failure("ENTITY_IS_DELETED", "entity is deleted", []))
+                    results.append(self._absent(str(record.get("id")), "Id"))
                     continue
                 fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
                 if failure := self._invalid(object_type, fields):
@@ -665,9 +759,7 @@ class SalesforceStandIn(ThreadedStandIn):
         with self.lock:
             for record_id in ids:
                 if not any(record_id in rows for rows in self.records.values()):
-                    results.append(
-                        {"id": record_id, **_failure("ENTITY_IS_DELETED", "entity is deleted", [])}
-                    )
+                    results.append({"id": record_id, **self._absent(record_id, None)})
                     continue
                 if record_id in self.undeletable:
                     message = (
@@ -679,6 +771,21 @@ class SalesforceStandIn(ThreadedStandIn):
                 self._to_recycle_bin(record_id)
                 results.append({"id": record_id, "success": True, "errors": []})
         return self._answer(results)
+
+    async def _retrieve(self, request: web.Request) -> web.Response:
+        """sObject Rows: one record by Id; 404 NOT_FOUND when it is not there (deleted)."""
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        object_type, record_id = request.match_info["type"], request.match_info["id"]
+        known = self.fields_of(object_type)
+        if known is None:
+            return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+        with self.lock:
+            record = self.records[object_type].get(record_id)
+        if record is None:
+            return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+        version = request.match_info["version"]
+        return self._answer(record.as_json(sorted(known), version))
 
     async def _unknown(self, request: web.Request) -> web.Response:
         self.requests[f"{request.method} {request.path} (unknown)"] += 1
