@@ -168,7 +168,17 @@ def crm_sync(
             await crm.aclose()
             await db.dispose()
 
-    copied = asyncio.run(run())
+    try:
+        copied = asyncio.run(run())
+    except KeyboardInterrupt:  # Ctrl-C: every page written so far is kept with its cursor
+        again = "crm sync --full" if full else "crm sync"
+        err.print(
+            f"\npartnerbot: the sync was interrupted; what was read is kept. Run"
+            f" `partnerbot {again}` again to go on from there.",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(130) from None
     out.print(f"{copied} account(s) copied into the mirror.")
 
 

@@ -81,3 +81,26 @@ def test_crm_sync_from_the_command_line_shows_progress(
     assert "30 account(s) copied" in result.stdout and "Syncing hubspot accounts" in result.stderr
     wrong = run(crm_env | {"PARTNERBOT_HUBSPOT_TOKEN": "pat-wrong"}, tmp_path, "crm", "sync")
     assert wrong.returncode != 0 and "401" in wrong.stderr
+
+
+async def test_a_company_that_becomes_searchable_late_is_mirrored_on_the_next_sync(
+    program: Database, hubspot: HubSpotStandIn
+) -> None:
+    for n in range(5):
+        hubspot.add_company(f"customer{n}.example", f"Customer {n} GmbH")
+    await sync_accounts(program, crm_for(hubspot), clock=fixed_clock(NOW))
+    # Initech is written first, but HubSpot's search index surfaces it only after Globex,
+    # written 40 s later — and after a sync has read Globex.
+    hubspot.advance(seconds=3600)  # an hour later
+    initech = hubspot.add_company("initech.example", "Initech")
+    hubspot.hide_from_search(initech)
+    hubspot.advance(seconds=40)
+    hubspot.add_company("globex.example", "Globex")
+    first = await sync_accounts(program, crm_for(hubspot), clock=fixed_clock(NOW))
+    assert first.copied == 1  # Globex
+    hubspot.index_caught_up()
+    again = await sync_accounts(program, crm_for(hubspot), clock=fixed_clock(NOW))
+    assert again.copied == 1 and again.read == 2  # Initech; Globex read again, skipped
+    async with program.read() as session:
+        names = set((await session.exec(select(CrmAccount.name))).all())
+    assert {"Initech", "Globex"} <= names and await mirrored_accounts(program, "hubspot") == 7

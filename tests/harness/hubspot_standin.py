@@ -4,23 +4,32 @@ It speaks HubSpot's wire format on its real paths and refuses what HubSpot refus
 cites the documentation it follows):
 - `/crm/v3/objects/{type}/batch/upsert` keyed by a unique-value property; notes have none
   (HubSpot offers unique values on contacts, companies, deals, tickets and custom objects
-  only — https://knowledge.hubspot.com/properties/set-validation-rules-for-properties), so an
+  only — https://knowledge.hubspot.com/properties/set-validation-rules-for-properties,
+  https://developers.hubspot.com/changelog/unique-properties-for-contacts), so an
   upsert of notes is answered 400 "Unable to perform update/upsert by non-unique 0-46
   property …", as HubSpot answers it.
 - `batch/create` with associations inline (notes: `hs_timestamp` required, `hs_note_body` at
   most 65,536 characters — https://developers.hubspot.com/docs/api/crm/notes), `batch/read`,
   `batch/update`, single create (409 on a duplicate unique value), contacts `gdpr-delete`.
-- Deals: `deal_currency_code` must be one of the portal's currencies (`"EUR" is not a part of
-  the current effective currency codes for portal …`, enforced since mid-2023); `pipeline`
-  and `dealstage` must be internal ids of the portal's pipelines, and a deal created without
-  a pipeline goes to the default one
-  (https://developers.hubspot.com/docs/api/crm/deals#create-deals).
+- Deals: `deal_currency_code` must be one of the portal's currencies — the company currency
+  and the additional ones with exchange rates
+  (https://developers.hubspot.com/docs/api-reference/latest/account/settings/multicurrency/guide)
+  — answered `"EUR" is not a part of the current effective currency codes for portal …`, as
+  HubSpot has answered since mid-2023; `pipeline` and `dealstage` must be internal ids of the
+  portal's pipelines, and a deal created without a pipeline goes to the default one
+  (https://developers.hubspot.com/docs/api/crm/deals#create-deals, and "on accounts with
+  multiple pipelines … you'll also need to set the pipeline property",
+  https://developers.hubspot.com/docs/methods/pipelines/pipelines_overview).
+- Dropdown (enumeration) properties take only their options' internal values, refused with
+  `INVALID_OPTION` otherwise (https://developers.hubspot.com/docs/api/crm/properties): the
+  portal is set up as the README's HubSpot section says (`DROPDOWNS`).
 - `search` (filters EQ/NEQ/GT/GTE/LT/LTE/IN/NOT_IN, at most 5 filter groups, 10 filters a
   group and 25 in all — https://developers.hubspot.com/changelog/breaking-change-expanded-
   filtering-capabilities-and-error-messaging-in-hubspots-search-api —, one sort, `after`
   paging, 200 a page, 10,000 results a query), limited to 5 requests per second per account
-  and answered 429 `You have reached your secondly limit.` (policy SECONDLY) past it; the
-  search index can be made to lag (`hide_from_search`), as HubSpot's does.
+  (https://developers.hubspot.com/docs/api/crm/search, "Limitations") and answered 429 `You
+  have reached your secondly limit.` (policy SECONDLY) past it; the search index can be made
+  to lag (`hide_from_search` puts a record in `unsearchable`), as HubSpot's does.
 - `/crm/v4/associations/{from}/{to}/batch/create` (HubSpot-defined type ids checked) and
   `/crm/v4/objects/{type}/{id}/associations/{to}` (500 a page).
 - `/crm/v3/pipelines/deals` and the currencies settings API
@@ -29,7 +38,8 @@ cites the documentation it follows):
 Errors are HubSpot's JSON (`status`, `message`, `category`, `context`), batches answer 207
 with per-record errors, and every answer carries the `X-HubSpot-RateLimit-*` headers; past
 the ten-second limit it answers 429 with Retry-After. Tests script outages, 5xx, 429 storms,
-slow answers (the request is carried out after the delay) and refused records.
+slow answers (the request is carried out after the delay), answers lost after the request was
+carried out (`lose_answer`) and refused records.
 """
 
 from __future__ import annotations
@@ -65,11 +75,27 @@ ASSOCIATION_TYPES = {
     ("notes", "companies"): 190,
     ("notes", "contacts"): 202,
 }
+# Dropdown properties as the README asks an admin to create them: (object, name) -> options.
+DROPDOWNS = {
+    "deals": {
+        "partnerbot_registration_status": [
+            "pending",
+            "info_requested",
+            "approved",
+            "declined",
+            "withdrawn",
+            "expired",
+        ],
+        "partnerbot_motion": ["resale", "referral", "co-sell"],
+    },
+    "companies": {"partnerbot_owner_kind": ["direct", "partner", "none"]},
+}
 MAX_BATCH = 100
 SEARCH_CAP = 10_000
 SEARCH_PER_SECOND = 5
 NOTE_BODY_MAX = 65_536
 CURRENCIES = "/settings/currencies/2026-03"
+LOSE_ANSWER = web.RequestKey("lose_answer", int)  # the 5xx a carried-out request is answered
 # A new portal's one deal pipeline ("default") and its stages, as HubSpot creates them.
 DEFAULT_PIPELINE = {
     "id": "default",
@@ -164,6 +190,15 @@ class HubSpotStandIn(ThreadedStandIn):
         app.router.add_get(f"{CURRENCIES}/company-currency", self._company_currency)
         app.router.add_get(f"{CURRENCIES}/exchange-rates/current", self._exchange_rates)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
+        app.middlewares.append(self._answer_lost)
+
+    @web.middleware
+    async def _answer_lost(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """A request carried out whose answer never reaches the client (`lose_answer`)."""
+        response = await handler(request)
+        if (status := request.get(LOSE_ANSWER)) is not None:
+            return _error(status, "INTERNAL_ERROR", "upstream timed out (scripted lost answer)")
+        return response
 
     @property
     def url(self) -> str:
@@ -218,6 +253,11 @@ class HubSpotStandIn(ThreadedStandIn):
     def slow(self, seconds: float, *, times: int = 1, path: str = "") -> None:
         """Delay the next `times` answers (the request is carried out after the delay)."""
         self._faults.append(PathFault("slow", seconds, times, path=path))
+
+    def lose_answer(self, status: int = 504, *, times: int = 1, path: str = "") -> None:
+        """Carry out the next `times` requests (to paths containing `path`) but answer them
+        with a 5xx, as a gateway that timed out after HubSpot acted does."""
+        self._faults.append(PathFault("lost", status, times, path=path))
 
     def advance(self, *, seconds: float) -> None:
         """Let time pass for last-modified stamps."""
@@ -307,9 +347,12 @@ class HubSpotStandIn(ThreadedStandIn):
             )
         fault = self._next_fault(request.path)
         if fault is not None and fault.kind == "slow":
+            await request.read()  # HubSpot has the whole request, whoever stops waiting
             await asyncio.sleep(fault.value)
         if fault is not None and fault.kind == "error":
             return _error(fault.value, "INTERNAL_ERROR", "internal error (scripted outage)")
+        if fault is not None and fault.kind == "lost":
+            request[LOSE_ANSWER] = fault.value
         with self.lock:
             admitted, remaining = self.window.take()
             retry_after = self.window.retry_after()
@@ -398,6 +441,9 @@ class HubSpotStandIn(ThreadedStandIn):
         """Why HubSpot would refuse these property values (None: it takes them)."""
         if self.refuse_values & set(properties.values()):
             return "Property values were not valid"
+        for name, options in DROPDOWNS.get(object_type, {}).items():
+            if (value := properties.get(name)) not in (None, "") and value not in options:
+                return _invalid_option(name, str(value), options)
         if object_type != "deals":
             return None
         code = properties.get("deal_currency_code")
