@@ -95,14 +95,21 @@ def button_value(body: dict[str, Any]) -> str:
     return str(_first_action(body).get("value") or "")
 
 
-def view_metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """A modal's hidden state as we wrote it, with its `deal_id` checked; else ForgedRequest."""
+def private_state(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's hidden state as we wrote it (a JSON object); anything else — not JSON,
+    nested too deep to parse, not an object — is ForgedRequest."""
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
+        data = json.loads(str(view.get("private_metadata") or "{}"))
     except (ValueError, RecursionError):
         raise ForgedRequest() from None
     if not isinstance(data, dict):
         raise ForgedRequest()
+    return data
+
+
+def view_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's hidden state as we wrote it, with its `deal_id` checked; else ForgedRequest."""
+    data = private_state(view)
     data["deal_id"] = parse_id(data.get("deal_id"))
     return data
 

@@ -3,7 +3,6 @@ rules-of-engagement gate's `Acknowledge`."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,7 @@ from bot.errors import ForgedRequest, NotYours
 from bot.handlers.support import input_text
 from bot.ids import ActionId, SlashCommand, ViewId
 from bot.mrkdwn import md
-from bot.payloads import button_value, parse_id
+from bot.payloads import button_value, parse_id, private_state
 from bot.views import announcements as views
 from store.models import Acknowledgement, Announcement, Channel, Partner, Person
 
@@ -35,13 +34,7 @@ FIELD_BLOCKS = {"title": "title", "message": "message", "partner_types": "partne
 
 
 def _announcement_id(view: dict[str, Any]) -> int:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        raise ForgedRequest() from None
-    if not isinstance(data, dict):
-        raise ForgedRequest()
-    return parse_id(data.get("announcement_id"))
+    return parse_id(private_state(view).get("announcement_id"))
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -247,8 +240,8 @@ def register(app: AsyncApp, services: Services) -> None:
             )
         view = body.get("view") or {}
         try:
-            prefill = str(json.loads(view.get("private_metadata") or "{}").get("prefill", ""))
-        except (ValueError, AttributeError):
+            prefill = str(private_state(view).get("prefill", ""))
+        except ForgedRequest:
             prefill = ""
         modal = deal_views.registration_modal(services.settings.products, prefill=prefill)
         services.tasks.spawn(

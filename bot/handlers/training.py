@@ -3,7 +3,6 @@ graded on the server."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from bot.domain import catalogue, notifications, training
 from bot.errors import ForgedRequest
 from bot.ids import ActionId, SlashCommand, ViewId
 from bot.mrkdwn import md
-from bot.payloads import button_value, parse_id
+from bot.payloads import button_value, parse_id, private_state
 from bot.views import training as views
 from store.models import Channel, Person, Role, TrainingAttempt
 
@@ -28,13 +27,13 @@ log = logging.getLogger(__name__)
 
 def _page_state(view: dict[str, Any]) -> tuple[int, int, datetime | None]:
     """(module id, page, version) from a module modal's hidden state, parsed strictly."""
+    data = private_state(view)
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
         page = int(data.get("page", 1))
         version = datetime.fromisoformat(str(data["version"])) if data.get("version") else None
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, OverflowError):
         raise ForgedRequest() from None
-    if not isinstance(data, dict) or not 1 <= page <= 100:
+    if not 1 <= page <= 100:
         raise ForgedRequest()
     return parse_id(data.get("module_id")), page, version
 

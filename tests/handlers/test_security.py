@@ -208,8 +208,13 @@ async def test_tampered_hidden_state_is_refused_and_audited(
         )
         assert response.status_code == 200
         assert response.json()["response_action"] == "update"  # a notice, not a 500
+    # Hidden state nested too deep for the JSON parser, on every modal that keeps some.
+    deep = "[" * 5000 + "]" * 5000
+    for callback in ("decline_deal", "training_page", "announce_confirm", "customer_not_same"):
+        response = await sender.submit_view(callback, reason, user="U0MIA", private_metadata=deep)
+        assert response.status_code == 200, callback
     assert await state(program) == before
-    assert [d.after["why"] for d in await refusals(program) if d.after] == ["ForgedRequest"] * 4
+    assert [d.after["why"] for d in await refusals(program) if d.after] == ["ForgedRequest"] * 8
 
 
 # --- 5 and 6. Malformed, oversized and deep bodies -----------------------------------------------
