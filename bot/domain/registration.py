@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    event,
     func,
     insert,
     literal,
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -549,17 +551,34 @@ async def _upsert(
     await session.exec(statement.on_conflict_do_update(index_elements=list(keys), set_=values))
 
 
-async def _add_to_counts(session: AsyncSession, changes: Counter[str]) -> None:
-    """Add `changes` to the word counts in one statement, in word order (two writers lock
-    the rows they share in the same order, so they cannot deadlock)."""
+_WORD_COUNTS = "partnerbot_word_counts"  # session.info: count changes applied at commit
+
+
+def _count_at_commit(session: AsyncSession, changes: Counter[str]) -> None:
+    """Add `changes` to the word counts as the transaction's last statement, just before it
+    commits. Every registration changes the count of all names (the word "") and often of
+    common words: rows every writer shares, whose locks PostgreSQL holds to the commit.
+    Written last, they are held for the commit alone, not for the whole registration."""
+    pending: Counter[str] | None = session.info.get(_WORD_COUNTS)
+    if pending is None:
+        pending = session.info[_WORD_COUNTS] = Counter()
+        event.listen(session.sync_session, "before_commit", _apply_counts, once=True)
+    pending.update(changes)
+
+
+def _apply_counts(session: Session) -> None:
+    """One statement, in word order (two writers lock the rows they share in the same order,
+    so they cannot deadlock). Runs inside the awaited commit, so sync execution is allowed."""
+    changes: Counter[str] = session.info.pop(_WORD_COUNTS, Counter())
     rows = [{"word": word, "names": n} for word, n in sorted(changes.items()) if n]
     if not rows:
         return
-    upsert = _insert(session, NameWord)
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(NameWord)
     upsert = upsert.on_conflict_do_update(
         index_elements=[NameWord.word], set_={"names": NameWord.names + upsert.excluded.names}
     )
-    await (await session.connection()).execute(upsert, rows)
+    session.connection().execute(upsert, rows)
 
 
 async def _add_slips(session: AsyncSession, words: set[str]) -> None:
@@ -594,7 +613,7 @@ async def index_names(
         rows = [{"word": w, "kind": kind, "record_id": record_id} for w, record_id in new]
         await connection.execute(insert(NameIndex), rows)
         await _add_slips(session, {w for w, _ in new})
-    await _add_to_counts(session, changes)
+    _count_at_commit(session, changes)
 
 
 # --- Managers' pair verdicts ------------------------------------------------------------
