@@ -45,12 +45,17 @@ def _option(value: str, text: str | None = None) -> dict[str, Any]:
 
 
 def _input(
-    block_id: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+    block_id: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str = "",
+    label: str | None = None,
 ) -> Block:
     block: Block = {
         "type": "input",
         "block_id": block_id,
-        "label": plain(LABELS.get(block_id, block_id), 2000),
+        "label": plain(label or LABELS.get(block_id, block_id), 2000),
         "element": {**element, "action_id": "value"},
         "optional": optional,
     }
@@ -298,20 +303,18 @@ def pair_modal(
         )
         if options:
             blocks.append(
-                _choice_input(
+                _input(
                     "records",
-                    "Same customer as",
                     {"type": "static_select", "options": options[:100]},
+                    label="Same customer as",
                     optional=True,
                 )
             )
         blocks.append(
-            _choice_input(
+            _input(
                 "other",
-                "Or its domain or registration number"
-                if options
-                else "Its domain or registration number",
                 _text(max_length=253, placeholder="acme.com or #12"),
+                label=("Or its" if options else "Its") + " domain or registration number",
                 optional=bool(options),
             )
         )
@@ -327,20 +330,8 @@ def pair_modal(
             )
         )
         boxes = {"type": "checkboxes", "options": options[:10], "initial_options": options[:10]}
-        blocks.append(_choice_input("records", "Different companies", boxes))
+        blocks.append(_input("records", boxes, label="Different companies"))
     return _modal(view_id, title, blocks, submit="Save", metadata=metadata)
-
-
-def _choice_input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False
-) -> Block:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "optional": optional,
-        "element": {**element, "action_id": "value"},
-    }
 
 
 def deal_modal(deal: DealRegistration, partner_name: str, registered_by: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import asyncio
 import ssl
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Self
@@ -52,7 +53,7 @@ class RollingWindow:
         return max(self._seen[0] + self.seconds - time.monotonic(), 0.0)
 
 
-class ThreadedStandIn:
+class ThreadedStandIn(ABC):
     """Subclasses add their routes; `start()` serves them on a free loopback port."""
 
     thread_name = "stand-in"
@@ -65,9 +66,9 @@ class ThreadedStandIn:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
 
+    @abstractmethod
     def add_routes(self, app: web.Application) -> None:
         """Register the stand-in's routes."""
-        raise NotImplementedError
 
     def start(self) -> Self:
         """Serve on a free loopback port in a background thread."""

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain import audit, notifications
 from bot.domain.access import require_role
 from bot.domain.notifications import Message, Recipient
-from bot.errors import NotFound, UserFacingError
+from bot.errors import NotFound, NotYours, UserFacingError
 from store.models import (
     Acknowledgement,
     Announcement,
@@ -373,15 +373,16 @@ async def recipients(session: AsyncSession, announcement_id: int) -> dict[int, l
     return found
 
 
-async def is_recipient(session: AsyncSession, announcement_id: int, person: Person) -> bool:
-    """True when the announcement was sent (or is being sent) to this person."""
+async def require_recipient(session: AsyncSession, announcement_id: int, person: Person) -> None:
+    """NotYours unless the announcement was sent (or is being sent) to this person."""
     query = select(Notification.id).where(
         Notification.subject_kind == SUBJECT,
         Notification.subject_id == announcement_id,
         Notification.kind == SUBJECT,
         Notification.person_id == person.id,
     )
-    return (await session.exec(query.limit(1))).first() is not None
+    if (await session.exec(query.limit(1))).first() is None:
+        raise NotYours("That announcement was not sent to you.")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from bot.context import Services
 from bot.domain import announcements, publishing
 from bot.domain.access import require_role
 from bot.domain.publishing import MANAGERS, DraftErrors
-from bot.errors import ForgedRequest, NotYours
+from bot.errors import ForgedRequest
 from bot.handlers.support import input_text
 from bot.ids import ActionId, SlashCommand, ViewId
 from bot.mrkdwn import md
@@ -136,8 +136,7 @@ def register(app: AsyncApp, services: Services) -> None:
         announcement_id = parse_id(button_value(body))
         now = services.clock()
         async with db.session() as session:
-            if not await publishing.is_recipient(session, announcement_id, person):
-                raise NotYours("That announcement was not sent to you.")
+            await publishing.require_recipient(session, announcement_id, person)
             await announcements.acknowledge(
                 session,
                 announcement_id=announcement_id,
@@ -171,8 +170,7 @@ def register(app: AsyncApp, services: Services) -> None:
         person: Person = context["person"]
         announcement_id = parse_id(button_value(body))
         async with db.read() as session:
-            if not await publishing.is_recipient(session, announcement_id, person):
-                raise NotYours("That announcement was not sent to you.")
+            await publishing.require_recipient(session, announcement_id, person)
             announcement = await session.get(Announcement, announcement_id)
         assert announcement is not None
         services.tasks.spawn(
@@ -188,8 +186,7 @@ def register(app: AsyncApp, services: Services) -> None:
         person: Person = context["person"]
         announcement_id = _announcement_id(view)
         async with db.session() as session:
-            if not await publishing.is_recipient(session, announcement_id, person):
-                raise NotYours("That announcement was not sent to you.")
+            await publishing.require_recipient(session, announcement_id, person)
             await announcements.ask(
                 session,
                 announcement_id=announcement_id,

@@ -16,7 +16,7 @@ from bot.domain.deals import deal_for
 from bot.errors import InvalidInput
 from bot.handlers.support import DealDesk, clicked_message, input_text
 from bot.ids import ActionId, ViewId
-from bot.mrkdwn import literal, md
+from bot.mrkdwn import Mrkdwn, literal, md
 from bot.payloads import button_value, parse_id, view_metadata
 from store.models import DealRegistration, Partner, Person
 
@@ -319,7 +319,7 @@ def _picked(view: dict[str, Any]) -> list[str]:
     return [str(o.get("value")) for o in options if isinstance(o, dict)][:100]
 
 
-def _taught(person: Person, deal: DealRegistration, count: int, *, same: bool) -> Any:
+def _taught(person: Person, deal: DealRegistration, count: int, *, same: bool) -> Mrkdwn:
     what = "the same customer as" if same else "a different company from"
     records = "1 record" if count == 1 else f"{count} records"
     return md(
